@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/iamgroups/iamgroups/internal/atomicfile"
+	"github.com/iamgroups/iamgroups/internal/demo"
+	"github.com/iamgroups/iamgroups/internal/exempt"
+	"github.com/iamgroups/iamgroups/internal/model"
+	"github.com/iamgroups/iamgroups/internal/report"
+	"github.com/iamgroups/iamgroups/internal/rule"
+	"github.com/iamgroups/iamgroups/internal/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// defaultConfig is read when --config is not given and the file exists.
+const defaultConfig = ".iamgroups.yaml"
+
+// auditOptions are the flags of `iamgroups audit`.
+type auditOptions struct {
+	Demo      bool
+	Snapshots []string
+	Format    string
+	Output    string
+	Config    string
+	FailOn    string
+	// now is the clock exemptions expire against; tests set it.
+	now func() time.Time
+}
+
+func newAuditCommand(s streams) *cobra.Command {
+	opts := auditOptions{now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "audit [--demo | --snapshot FILE ...]",
+		Short: "Report every IAM user that holds a policy directly (IAM-071)",
+		Long: "Audit evaluates IAM-071 for every IAM user: PASS (no direct policy), FAIL (a managed\n" +
+			"policy attached to the user or an inline user policy), EXEMPT (a FAIL an exemption\n" +
+			"covers) or ERROR (could not be evaluated).\n\n" +
+			"Exit codes: 0 nothing failed; 1 at least one FAIL; 2 usage or input error;\n" +
+			"3 partial results. --demo implies --fail-on none unless --fail-on is given.",
+		Example: "  iamgroups audit --demo\n" +
+			"  iamgroups audit --snapshot gaad.json --format json --output audit.json\n" +
+			"  aws iam get-account-authorization-details > gaad.json && iamgroups audit --snapshot gaad.json",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("fail-on") && opts.Demo {
+				opts.FailOn = "none"
+			}
+			return runAudit(cmd.Context(), opts, s)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.Demo, "demo", false, "audit the embedded demo account (a fictional company)")
+	f.StringArrayVar(&opts.Snapshots, "snapshot", nil, "audit a snapshot `FILE`: get-account-authorization-details output or an iamgroups snapshot, optionally .gz (repeatable)")
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to `FILE` (atomically) instead of standard output")
+	f.StringVar(&opts.Config, "config", "", "exemptions config `FILE` (default "+defaultConfig+" if present; the demo's own with --demo)")
+	f.StringVar(&opts.FailOn, "fail-on", "fail", "fail: exit 1 on any FAIL and 3 on incomplete results; none: report only, exit 0")
+	cmd.MarkFlagsMutuallyExclusive("demo", "snapshot")
+	return cmd
+}
+
+func runAudit(ctx context.Context, opts auditOptions, s streams) error {
+	if opts.FailOn != "fail" && opts.FailOn != "none" {
+		return usageError(fmt.Errorf("--fail-on: %q is not a choice; use fail or none", opts.FailOn))
+	}
+	color := opts.Output == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+	w, err := report.New(opts.Format, report.Options{Color: color})
+	if err != nil {
+		return usageError(fmt.Errorf("--format: %w", err))
+	}
+	if !opts.Demo && len(opts.Snapshots) == 0 {
+		return usageError(errors.New("nothing to audit: give --demo or --snapshot FILE " +
+			"(live AWS audits come with the live-collection work; until then save `aws iam get-account-authorization-details` output and use --snapshot)"))
+	}
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		return usageError(err)
+	}
+	accounts, err := loadAccounts(ctx, opts)
+	if err != nil {
+		return err
+	}
+
+	rep := evaluate(accounts, cfg, opts.now())
+	if opts.Demo && opts.FailOn == "none" {
+		rep.Footer = "Demo account: exit status 0 because --demo implies --fail-on none; with --fail-on fail this audit would exit 1 (FAIL) or 3 (ERROR)."
+	}
+	if err := writeReport(opts.Output, s.out, w, rep); err != nil {
+		return err
+	}
+	switch {
+	case opts.FailOn == "none":
+		return nil
+	case rep.Partial:
+		return errPartial
+	case rep.Summary.Fail > 0 && opts.FailOn == "fail":
+		return errFindings
+	}
+	return nil
+}
+
+// loadConfig reads the exemptions: --config, else the demo's own for
+// --demo, else .iamgroups.yaml when present.
+func loadConfig(opts auditOptions) (*exempt.Config, error) {
+	switch {
+	case opts.Config != "":
+		return exempt.Load(opts.Config)
+	case opts.Demo:
+		return exempt.Parse(demo.Exemptions, "demo exemptions")
+	}
+	if _, err := os.Stat(defaultConfig); err == nil {
+		return exempt.Load(defaultConfig)
+	}
+	return nil, nil
+}
+
+func loadAccounts(ctx context.Context, opts auditOptions) ([]*model.Account, error) {
+	if opts.Demo {
+		accounts, err := snapshot.Decode(demo.Account, demo.Name, snapshot.Options{Kind: "demo"})
+		if err != nil {
+			return nil, fmt.Errorf("load the demo account: %w", err)
+		}
+		return accounts, nil
+	}
+	var all []*model.Account
+	seen := map[string]string{}
+	for _, path := range opts.Snapshots {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		accounts, err := snapshot.ReadFile(path, snapshot.Options{})
+		if err != nil {
+			return nil, usageError(err)
+		}
+		for _, a := range accounts {
+			if prev, ok := seen[a.ID]; ok && a.ID != "" {
+				return nil, usageError(fmt.Errorf("--snapshot: account %s is in both %s and %s; audit each snapshot on its own", a.ID, prev, path))
+			}
+			seen[a.ID] = path
+		}
+		all = append(all, accounts...)
+	}
+	return all, nil
+}
+
+// evaluate runs every rule over the accounts and applies the exemptions.
+func evaluate(accounts []*model.Account, cfg *exempt.Config, now time.Time) *report.Report {
+	rep := &report.Report{GeneratedAt: now.UTC(), ToolVersion: Version()}
+	var results []rule.Result
+	for _, a := range accounts {
+		for _, r := range rule.Registry {
+			results = append(results, r.Check(a)...)
+		}
+		rep.Warnings = append(rep.Warnings, a.Warnings...)
+	}
+	rep.Warnings = append(rep.Warnings, cfg.Apply(accounts, results, now)...)
+	rule.Sort(results)
+	rep.Results = results
+	rep.Summary = rule.Summarize(results)
+	for _, a := range accounts {
+		info := report.AccountInfo{ID: a.ID, Source: a.Source, Partial: a.Partial}
+		info.Summary = rule.Summarize(accountResults(results, a.ID))
+		rep.Accounts = append(rep.Accounts, info)
+		rep.Partial = rep.Partial || a.Partial || info.Summary.Error > 0
+	}
+	return rep
+}
+
+// accountResults returns the run of sorted results of one account.
+func accountResults(sorted []rule.Result, id string) []rule.Result {
+	i := 0
+	for i < len(sorted) && sorted[i].AccountID < id {
+		i++
+	}
+	j := i
+	for j < len(sorted) && sorted[j].AccountID == id {
+		j++
+	}
+	return sorted[i:j]
+}
+
+// writeReport writes to path atomically, or to out.
+func writeReport(path string, out io.Writer, w report.Writer, rep *report.Report) error {
+	if path == "" {
+		bw := bufio.NewWriterSize(out, 256<<10)
+		if err := w.Write(bw, rep); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return bw.Flush()
+	}
+	err := atomicfile.Write(path, 0o644, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(f, 256<<10)
+		if err := w.Write(bw, rep); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return usageError(fmt.Errorf("--output: %w", err))
+	}
+	return nil
+}

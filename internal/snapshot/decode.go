@@ -1,0 +1,402 @@
+package snapshot
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/iamgroups/iamgroups/internal/jsonscan"
+	"github.com/iamgroups/iamgroups/internal/model"
+	"github.com/iamgroups/iamgroups/internal/policydoc"
+)
+
+// page is one GetAccountAuthorizationDetails response.
+type page struct {
+	users     []model.User
+	groups    []model.Group
+	policies  []model.ManagedPolicy
+	hasGAAD   bool // at least one GAAD member was present
+	truncated bool
+	marker    string
+}
+
+// decoder turns GAAD JSON into model values. It is not safe for concurrent
+// use; parallel decoding gives each goroutine its own.
+type decoder struct {
+	d    *jsonscan.Decoder
+	full bool // decode groups and policies too (planning), not only users
+	// docs memoises parsed documents by their raw text: real accounts copy
+	// the same inline policy to many users.
+	docs map[string]policydoc.Document
+	// spec holds users decoded ahead in parallel; nil when sequential.
+	spec *speculator
+	// userHint is an upper estimate of the number of users in the input,
+	// used once to size the first user list.
+	userHint int
+}
+
+func newDecoder(data []byte, full bool) *decoder {
+	return &decoder{d: jsonscan.NewDecoder(data), full: full, docs: map[string]policydoc.Document{}}
+}
+
+// str reads a string member.
+func (x *decoder) str() (string, error) {
+	if x.d.Peek() != jsonscan.String {
+		if x.d.Peek() == jsonscan.Null {
+			return "", x.d.ReadNull()
+		}
+		return "", wantError(x.d, "a string")
+	}
+	return x.d.ReadString()
+}
+
+// list reads an array, or a single element where an array belongs: real
+// outputs contain both (the AWS CLI documentation shows a group's
+// AttachedManagedPolicies as one object).
+func (x *decoder) list(elem func(i int) error) error {
+	switch x.d.Peek() {
+	case jsonscan.Array:
+		i := 0
+		return x.d.Array(func() error {
+			err := elem(i)
+			if err != nil {
+				err = index(err, i)
+			}
+			i++
+			return err
+		})
+	case jsonscan.Null:
+		return x.d.ReadNull()
+	case jsonscan.Object, jsonscan.String:
+		return elem(0)
+	}
+	return wantError(x.d, "an array")
+}
+
+func (x *decoder) object(member func(key string) error) error {
+	if x.d.Peek() != jsonscan.Object {
+		return wantError(x.d, "an object")
+	}
+	return x.d.Object(func(key string) error {
+		if err := member(key); err != nil {
+			return at(err, "."+key)
+		}
+		return nil
+	})
+}
+
+// page decodes one GAAD response object.
+func (x *decoder) page(p *page) error {
+	return x.object(func(key string) error { return x.pageMember(p, key) })
+}
+
+// pageMember decodes one member of a GAAD response object.
+func (x *decoder) pageMember(p *page, key string) error {
+	switch key {
+	case "UserDetailList":
+		p.hasGAAD = true
+		return x.userList(p)
+	case "GroupDetailList":
+		p.hasGAAD = true
+		if !x.full {
+			return x.d.Skip()
+		}
+		return x.list(func(int) error {
+			p.groups = append(p.groups, model.Group{})
+			return x.group(&p.groups[len(p.groups)-1])
+		})
+	case "Policies":
+		p.hasGAAD = true
+		if !x.full {
+			return x.d.Skip()
+		}
+		return x.list(func(int) error {
+			p.policies = append(p.policies, model.ManagedPolicy{})
+			return x.policy(&p.policies[len(p.policies)-1])
+		})
+	case "RoleDetailList":
+		p.hasGAAD = true
+		return x.d.Skip()
+	case "IsTruncated":
+		if x.d.Peek() != jsonscan.Bool {
+			return wantError(x.d, "true or false")
+		}
+		v, err := x.d.ReadBool()
+		p.truncated = v
+		return err
+	case "Marker":
+		v, err := x.str()
+		p.marker = v
+		return err
+	}
+	return x.d.Skip()
+}
+
+// userList decodes a UserDetailList, adopting the runs of users other
+// goroutines decoded ahead (see parallel.go).
+func (x *decoder) userList(p *page) error {
+	if x.d.Peek() != jsonscan.Array {
+		return x.list(func(int) error {
+			p.users = append(p.users, model.User{})
+			return x.user(&p.users[len(p.users)-1])
+		})
+	}
+	x.d.Consume('[')
+	if x.d.Consume(']') {
+		return nil
+	}
+	if x.userHint > 0 && p.users == nil {
+		// Decoded users are large values: growing the slice step by step
+		// would copy them over and over.
+		p.users = make([]model.User, 0, x.userHint)
+		x.userHint = 0
+	}
+	for i := 0; ; i++ {
+		x.d.Peek()
+		if chain := x.spec.adopt(x.d.Pos()); chain != nil {
+			for _, c := range chain {
+				if c.err != nil {
+					return index(c.err, i+c.errIndex)
+				}
+				p.users = append(p.users, c.users...)
+				i += len(c.users)
+				x.d.Seek(c.end)
+			}
+			i--
+		} else {
+			p.users = append(p.users, model.User{})
+			if err := x.user(&p.users[len(p.users)-1]); err != nil {
+				return index(err, i)
+			}
+		}
+		switch {
+		case x.d.Consume(','):
+		case x.d.Consume(']'):
+			return nil
+		default:
+			return index(x.d.Unexpected("',' or ']'"), i)
+		}
+	}
+}
+
+func (x *decoder) user(u *model.User) error {
+	err := x.object(func(key string) error {
+		var err error
+		switch key {
+		case "UserName":
+			u.Name, err = x.str()
+		case "UserId":
+			u.ID, err = x.str()
+		case "Arn":
+			u.ARN, err = x.str()
+		case "Path":
+			u.Path, err = x.str()
+		case "CreateDate":
+			u.CreateDate, err = x.str()
+		case "GroupList":
+			err = x.list(func(int) error {
+				g, err := x.str()
+				u.Groups = append(u.Groups, g)
+				return err
+			})
+		case "AttachedManagedPolicies":
+			u.AttachedPolicies, err = x.attached(u.AttachedPolicies)
+		case "UserPolicyList":
+			u.InlinePolicies, err = x.inline(u.InlinePolicies)
+		case "PermissionsBoundary":
+			err = x.object(func(key string) error {
+				if key == "PermissionsBoundaryArn" {
+					var err error
+					u.PermissionsBoundary, err = x.str()
+					return err
+				}
+				return x.d.Skip()
+			})
+		case "EvaluationError":
+			// Not a GAAD member: iamgroups snapshots record here why a
+			// user could not be read completely.
+			u.Error, err = x.str()
+		case "Tags":
+			err = x.list(func(int) error {
+				var t model.Tag
+				err := x.object(func(key string) error {
+					var err error
+					switch key {
+					case "Key":
+						t.Key, err = x.str()
+					case "Value":
+						t.Value, err = x.str()
+					default:
+						err = x.d.Skip()
+					}
+					return err
+				})
+				u.Tags = append(u.Tags, t)
+				return err
+			})
+		default:
+			err = x.d.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Name == "":
+		return &pathError{offset: x.d.Pos(), msg: "user has no UserName"}
+	case u.ARN == "":
+		return &pathError{offset: x.d.Pos(), msg: fmt.Sprintf("user %q has no Arn", u.Name)}
+	}
+	return nil
+}
+
+func (x *decoder) attached(out []model.AttachedPolicy) ([]model.AttachedPolicy, error) {
+	err := x.list(func(int) error {
+		var p model.AttachedPolicy
+		err := x.object(func(key string) error {
+			var err error
+			switch key {
+			case "PolicyName":
+				p.Name, err = x.str()
+			case "PolicyArn":
+				p.ARN, err = x.str()
+			default:
+				err = x.d.Skip()
+			}
+			return err
+		})
+		if err == nil && p.ARN == "" {
+			err = &pathError{offset: x.d.Pos(), msg: "attached policy has no PolicyArn"}
+		}
+		if p.Name == "" {
+			p.Name = p.ARN[strings.LastIndexByte(p.ARN, '/')+1:]
+		}
+		out = append(out, p)
+		return err
+	})
+	return out, err
+}
+
+func (x *decoder) inline(out []model.InlinePolicy) ([]model.InlinePolicy, error) {
+	err := x.list(func(int) error {
+		var p model.InlinePolicy
+		seen := false
+		err := x.object(func(key string) error {
+			var err error
+			switch key {
+			case "PolicyName":
+				p.Name, err = x.str()
+			case "PolicyDocument":
+				seen = true
+				err = x.document(&p)
+			default:
+				err = x.d.Skip()
+			}
+			return err
+		})
+		if err == nil && !seen {
+			err = &pathError{offset: x.d.Pos(), msg: fmt.Sprintf("inline policy %q has no PolicyDocument", p.Name)}
+		}
+		out = append(out, p)
+		return err
+	})
+	return out, err
+}
+
+// document reads a policy document (an object, or a string holding the
+// possibly URL-encoded JSON) and fills in its digest.
+func (x *decoder) document(p *model.InlinePolicy) error {
+	start := x.d.Pos()
+	raw, err := x.d.Raw()
+	if err != nil {
+		return err
+	}
+	// The input is never modified, so the raw text can key the memo
+	// without a copy.
+	key := unsafe.String(unsafe.SliceData(raw), len(raw))
+	doc, ok := x.docs[key]
+	if !ok {
+		doc, err = policydoc.Parse(raw)
+		if err != nil {
+			return &pathError{offset: start, msg: err.Error()}
+		}
+		x.docs[key] = doc
+	}
+	p.Digest, p.Canonical, p.Size = doc.Digest, doc.Canonical, doc.Size
+	return nil
+}
+
+func (x *decoder) group(g *model.Group) error {
+	return x.object(func(key string) error {
+		var err error
+		switch key {
+		case "GroupName":
+			g.Name, err = x.str()
+		case "GroupId":
+			g.ID, err = x.str()
+		case "Arn":
+			g.ARN, err = x.str()
+		case "Path":
+			g.Path, err = x.str()
+		case "AttachedManagedPolicies":
+			g.AttachedPolicies, err = x.attached(g.AttachedPolicies)
+		case "GroupPolicyList":
+			g.InlinePolicies, err = x.inline(g.InlinePolicies)
+		default:
+			err = x.d.Skip()
+		}
+		return err
+	})
+}
+
+func (x *decoder) policy(p *model.ManagedPolicy) error {
+	return x.object(func(key string) error {
+		var err error
+		switch key {
+		case "PolicyName":
+			p.Name, err = x.str()
+		case "Arn":
+			p.ARN, err = x.str()
+		case "Path":
+			p.Path, err = x.str()
+		case "DefaultVersionId":
+			p.DefaultVersionID, err = x.str()
+		case "AttachmentCount":
+			if x.d.Peek() != jsonscan.Number {
+				return wantError(x.d, "a number")
+			}
+			var n string
+			n, err = x.d.ReadNumber()
+			if err == nil {
+				_, err = fmt.Sscan(n, &p.AttachmentCount)
+			}
+		case "PolicyVersionList":
+			err = x.list(func(int) error {
+				var v model.InlinePolicy
+				isDefault := false
+				err := x.object(func(key string) error {
+					switch key {
+					case "Document":
+						return x.document(&v)
+					case "IsDefaultVersion":
+						if x.d.Peek() != jsonscan.Bool {
+							return wantError(x.d, "true or false")
+						}
+						var err error
+						isDefault, err = x.d.ReadBool()
+						return err
+					}
+					return x.d.Skip()
+				})
+				if isDefault && v.Digest != "" {
+					p.Document, p.Digest = v.Canonical, v.Digest
+				}
+				return err
+			})
+		default:
+			err = x.d.Skip()
+		}
+		return err
+	})
+}
