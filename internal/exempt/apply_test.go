@@ -469,7 +469,7 @@ func TestApplyUserNotInAccounts(t *testing.T) {
 		{Tags: []string{"iamgroups:exempt=true"}, Reason: "tag"},
 		{Users: []string{"arn:aws:iam::*:user/zed"}, Reason: "arn"},
 	}}
-	cfg.Apply(nil, results, time.Now())
+	cfg.Apply([]*model.Account{nil, {ID: acctA}}, results, time.Now())
 	if results[0].Status != rule.Exempt || results[0].Exemption.ID != "#2 users: arn:aws:iam::*:user/zed" {
 		t.Errorf("zed: %+v", results[0])
 	}

@@ -221,17 +221,21 @@ func (p *parser) entry(n *yaml.Node, field string) (Exemption, bool) {
 	}
 	before := len(p.errs)
 	e := Exemption{Line: n.Line, Column: n.Column}
-	hasReason := false
+	hasReason, hasSelector, hasAccounts := false, false, false
 	for _, kv := range p.pairs(n, field, entryKeys) {
 		f := join(field, kv.key)
 		switch kv.key {
 		case "users":
+			hasSelector = true
 			e.Users = p.list(kv.value, f, p.checkUser)
 		case "tags":
+			hasSelector = true
 			e.Tags = p.list(kv.value, f, p.checkTag)
 		case "policies":
+			hasSelector = true
 			e.Policies = p.list(kv.value, f, p.checkPolicy)
 		case "accounts":
+			hasAccounts = true
 			e.Accounts = p.list(kv.value, f, p.checkAccount)
 		case "reason":
 			hasReason = true
@@ -243,12 +247,14 @@ func (p *parser) entry(n *yaml.Node, field string) (Exemption, bool) {
 	if !hasReason {
 		p.errorf(n, join(field, "reason"), "missing; every exemption needs a reason saying why it is allowed")
 	}
-	if len(e.Users) == 0 && len(e.Tags) == 0 && len(e.Policies) == 0 && len(p.errs) == before {
-		if len(e.Accounts) > 0 {
-			p.errorf(n, field, "accounts alone would exempt every user of those accounts; add users, tags or policies")
-		} else {
-			p.errorf(n, field, "selects nothing; add users, tags or policies")
-		}
+	// The selectors' own problems are reported above; this is about which
+	// of them the entry has at all.
+	switch {
+	case hasSelector:
+	case hasAccounts:
+		p.errorf(n, field, "accounts alone would exempt every user of those accounts; add users, tags or policies")
+	default:
+		p.errorf(n, field, "selects nothing; add users, tags or policies")
 	}
 	return e, len(p.errs) == before
 }

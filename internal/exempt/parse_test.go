@@ -147,6 +147,10 @@ func TestParseErrors(t *testing.T) {
 			`config.yaml:2:1: reasons: unknown key; use one of version, exemptions`},
 		{"exemptions is a mapping", "exemptions:\n  users: [a]\n",
 			`config.yaml:2:3: exemptions: must be a list of entries (each starting with "- "), found a mapping`},
+		{"exemptions is a boolean", "exemptions: true\n",
+			`config.yaml:1:13: exemptions: must be a list of entries (each starting with "- "), found the boolean true`},
+		{"exemptions is a number", "exemptions: 3\n",
+			`config.yaml:1:13: exemptions: must be a list of entries (each starting with "- "), found the number 3`},
 		{"exemptions is a scalar", "exemptions: yes\n",
 			`config.yaml:1:13: exemptions: must be a list of entries (each starting with "- "), found the string "yes"`},
 		{"entry is a string", "exemptions:\n  - bob\n",
@@ -165,9 +169,11 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "exemptions:\n  - users: [a]\n    reason: r\n    users: [b]\n",
 			`config.yaml:4:5: exemptions[0].users: duplicate key (first on line 2); keep one`},
 		{"merge key", "exemptions:\n  - <<: {users: [a]}\n    reason: r\n",
-			`config.yaml:2:5: exemptions[0]: merge keys (<<) are not supported; write the keys out`},
+			`config.yaml:2:5: exemptions[0]: merge keys (<<) are not supported; write the keys out` + "\n" +
+				`config.yaml:2:5: exemptions[0]: selects nothing; add users, tags or policies`},
 		{"complex key", "exemptions:\n  - ? [a]\n    : b\n    reason: r\n",
-			`config.yaml:2:7: exemptions[0]: a key must be a plain name, found a list; use one of users, tags, policies, accounts, reason, expires`},
+			`config.yaml:2:7: exemptions[0]: a key must be a plain name, found a list; use one of users, tags, policies, accounts, reason, expires` + "\n" +
+				`config.yaml:2:5: exemptions[0]: selects nothing; add users, tags or policies`},
 
 		// Reason.
 		{"reason missing", "exemptions:\n  - users: [a]\n",
@@ -192,6 +198,10 @@ func TestParseErrors(t *testing.T) {
 			`config.yaml:4:14: exemptions[0].expires: "2027-06-30T00:00:00Z" is not a date; write it as YYYY-MM-DD`},
 		{"day first", "exemptions:\n  - users: [a]\n    reason: r\n    expires: 30/06/2027\n",
 			`config.yaml:4:14: exemptions[0].expires: "30/06/2027" is not a date; write it as YYYY-MM-DD`},
+		{"expires null", "exemptions:\n- users: [a]\n  reason: r\n  expires: ~\n",
+			`config.yaml:4:12: exemptions[0].expires: has no value; write a date as YYYY-MM-DD`},
+		{"expires twice", "exemptions:\n- users: [a]\n  reason: r\n  expires: 2026-01-01\n  expires: 2026-01-02\n",
+			`config.yaml:5:3: exemptions[0].expires: duplicate key (first on line 4); keep one`},
 		{"expires list", "exemptions:\n  - users: [a]\n    reason: r\n    expires: [2027-06-30]\n",
 			`config.yaml:4:14: exemptions[0].expires: must be a date as YYYY-MM-DD, found a list`},
 
@@ -220,6 +230,12 @@ func TestParseErrors(t *testing.T) {
 			`config.yaml:2:5: exemptions[0]: accounts alone would exempt every user of those accounts; add users, tags or policies`},
 		{"no selector", "exemptions:\n  - reason: r\n",
 			`config.yaml:2:5: exemptions[0]: selects nothing; add users, tags or policies`},
+		{"empty entry", "exemptions:\n  - {}\n",
+			`config.yaml:2:5: exemptions[0].reason: missing; every exemption needs a reason saying why it is allowed` + "\n" +
+				`config.yaml:2:5: exemptions[0]: selects nothing; add users, tags or policies`},
+		{"accounts alone, and a bad account", "exemptions:\n  - accounts: '1'\n    reason: r\n",
+			`config.yaml:2:15: exemptions[0].accounts: "1" is not an AWS account ID; write the 12 digits in quotes, such as "111122223333"` + "\n" +
+				`config.yaml:2:5: exemptions[0]: accounts alone would exempt every user of those accounts; add users, tags or policies`},
 		{"empty list", "exemptions:\n  - users: []\n    reason: r\n",
 			`config.yaml:2:12: exemptions[0].users: is an empty list; give at least one value or remove the key`},
 		{"null list", "exemptions:\n  - users:\n    reason: r\n",
@@ -241,7 +257,13 @@ func TestParseErrors(t *testing.T) {
 
 		// YAML syntax.
 		{"unclosed flow list", "exemptions: [\n",
-			`config.yaml:2: invalid YAML: did not find expected node content; check the indentation and quoting around this line`},
+			`config.yaml:1: invalid YAML: did not find expected node content; check the indentation and quoting around this line`},
+		{"unclosed flow list without newline", "[a",
+			`config.yaml:1: invalid YAML: did not find expected ',' or ']'; check the indentation and quoting around this line`},
+		{"unclosed flow mapping after a line", "version: 1\nexemptions: {a: 1",
+			`config.yaml:2: invalid YAML: did not find expected ',' or '}'; check the indentation and quoting around this line`},
+		{"alias without a name", "exemptions:\n  - users: *\n",
+			`config.yaml:2: invalid YAML: did not find expected alphabetic or numeric character; check the indentation and quoting around this line`},
 		{"mapping value on line 1", "a: b: c\n",
 			`config.yaml:1: invalid YAML: mapping values are not allowed in this context; check the indentation and quoting around this line`},
 		{"mapping value on line 2", "x: 1\na: b: c\n",
@@ -257,7 +279,7 @@ func TestParseErrors(t *testing.T) {
 		{"invalid UTF-8", "exemptions:\n  - users: [a\xff]\n",
 			`config.yaml:2:14: invalid YAML: invalid leading UTF-8 octet; check the indentation and quoting around this line`},
 		{"syntax error in a second document", "exemptions: []\n---\n[\n",
-			`config.yaml:4: invalid YAML: did not find expected node content; check the indentation and quoting around this line`},
+			`config.yaml:3: invalid YAML: did not find expected node content; check the indentation and quoting around this line`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package exempt
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -61,6 +62,11 @@ func (p *parser) syntaxError(err error) error {
 			}
 		}
 	}
+	// Errors at the end of the input are reported on the line after the
+	// last one.
+	if last := lineCount(p.data); e.Line > last {
+		e.Line, e.Column = last, 0
+	}
 	if e.Line == 0 {
 		hint = ""
 	}
@@ -120,4 +126,14 @@ func position(data []byte, off int) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// lineCount is the number of lines of data, counting a last line without a
+// newline.
+func lineCount(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
 }

@@ -166,13 +166,29 @@ func Summarize(results []Result) Summary {
 // Sort orders results by account, then user name, then ARN, so that every
 // output is stable whatever order the source listed users in.
 func Sort(results []Result) {
-	slices.SortStableFunc(results, func(a, b Result) int {
-		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.UserName, b.UserName); c != 0 {
-			return c
-		}
-		return strings.Compare(a.UserARN, b.UserARN)
-	})
+	// IAM lists users by name, so results usually arrive sorted; a Result
+	// is large, so when they are not, sort indices and move each once.
+	if slices.IsSortedFunc(results, compare) {
+		return
+	}
+	idx := make([]int32, len(results))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return compare(results[a], results[b]) })
+	sorted := make([]Result, len(results))
+	for i, j := range idx {
+		sorted[i] = results[j]
+	}
+	copy(results, sorted)
+}
+
+func compare(a, b Result) int {
+	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.UserName, b.UserName); c != 0 {
+		return c
+	}
+	return strings.Compare(a.UserARN, b.UserARN)
 }

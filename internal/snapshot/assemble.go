@@ -32,7 +32,11 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 			byID[id] = a
 			accounts = append(accounts, a)
 		}
-		a.Users = append(a.Users, p.users...)
+		if a.Users == nil {
+			a.Users = p.users // the common case, one page: no copy
+		} else {
+			a.Users = append(a.Users, p.users...)
+		}
 		a.Groups = append(a.Groups, p.groups...)
 		a.Policies = append(a.Policies, p.policies...)
 		last[a] = p

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -30,9 +31,6 @@ type decoder struct {
 	docs map[string]policydoc.Document
 	// spec holds users decoded ahead in parallel; nil when sequential.
 	spec *speculator
-	// userHint is an upper estimate of the number of users in the input,
-	// used once to size the first user list.
-	userHint int
 }
 
 func newDecoder(data []byte, full bool) *decoder {
@@ -135,48 +133,81 @@ func (x *decoder) pageMember(p *page, key string) error {
 // userList decodes a UserDetailList, adopting the runs of users other
 // goroutines decoded ahead (see parallel.go).
 func (x *decoder) userList(p *page) error {
+	var users userBlocks
+	defer func() { p.users = users.appendTo(p.users) }()
 	if x.d.Peek() != jsonscan.Array {
-		return x.list(func(int) error {
-			p.users = append(p.users, model.User{})
-			return x.user(&p.users[len(p.users)-1])
-		})
+		return x.list(func(int) error { return x.user(users.next()) })
 	}
 	x.d.Consume('[')
 	if x.d.Consume(']') {
 		return nil
 	}
-	if x.userHint > 0 && p.users == nil {
-		// Decoded users are large values: growing the slice step by step
-		// would copy them over and over.
-		p.users = make([]model.User, 0, x.userHint)
-		x.userHint = 0
-	}
-	for i := 0; ; i++ {
+	for {
 		x.d.Peek()
 		if chain := x.spec.adopt(x.d.Pos()); chain != nil {
 			for _, c := range chain {
 				if c.err != nil {
-					return index(c.err, i+c.errIndex)
+					return index(c.err, users.n+c.errIndex)
 				}
-				p.users = append(p.users, c.users...)
-				i += len(c.users)
+				users.adopt(&c.users)
 				x.d.Seek(c.end)
 			}
-			i--
-		} else {
-			p.users = append(p.users, model.User{})
-			if err := x.user(&p.users[len(p.users)-1]); err != nil {
-				return index(err, i)
-			}
+		} else if err := x.user(users.next()); err != nil {
+			return index(err, users.n-1)
 		}
 		switch {
 		case x.d.Consume(','):
 		case x.d.Consume(']'):
 			return nil
 		default:
-			return index(x.d.Unexpected("',' or ']'"), i)
+			return index(x.d.Unexpected("',' or ']'"), users.n-1)
 		}
 	}
+}
+
+// blockSize is the number of users per block of a userBlocks.
+const blockSize = 1024
+
+// userBlocks collects decoded users in fixed-size blocks, so that a long
+// list is never copied as it grows (a model.User is a large value) and
+// runs decoded by other goroutines join without a copy; appendTo copies
+// once, into a slice of the exact size.
+type userBlocks struct {
+	blocks [][]model.User
+	n      int
+}
+
+// next returns a new zero user at the end of the list.
+func (b *userBlocks) next() *model.User {
+	if len(b.blocks) == 0 || len(b.blocks[len(b.blocks)-1]) == blockSize {
+		b.blocks = append(b.blocks, make([]model.User, 0, blockSize))
+	}
+	last := &b.blocks[len(b.blocks)-1]
+	*last = append(*last, model.User{})
+	b.n++
+	return &(*last)[len(*last)-1]
+}
+
+// adopt moves the users of o to the end of b.
+func (b *userBlocks) adopt(o *userBlocks) {
+	for _, blk := range o.blocks {
+		// A partly filled block is full as far as b is concerned.
+		b.blocks = append(b.blocks, blk[:len(blk):len(blk)])
+	}
+	b.n += o.n
+	*o = userBlocks{}
+}
+
+// appendTo appends the users to dst.
+func (b *userBlocks) appendTo(dst []model.User) []model.User {
+	if b.n == 0 {
+		return dst
+	}
+	dst = slices.Grow(dst, b.n)
+	for _, blk := range b.blocks {
+		dst = append(dst, blk...)
+	}
+	return dst
 }
 
 func (x *decoder) user(u *model.User) error {

@@ -34,7 +34,7 @@ type chunk struct {
 	next  int // start of the following chunk, or -1
 	done  chan struct{}
 	// Set when done is closed:
-	users   []model.User
+	users   userBlocks
 	end     int  // offset where decoding stopped: ']' or next
 	handoff bool // stopped exactly at next: the following chunk continues
 	err     error
@@ -136,9 +136,8 @@ func (c *chunk) decode(data []byte, full bool) {
 	x := newDecoder(data, full)
 	x.d.Seek(c.start)
 	for {
-		c.users = append(c.users, model.User{})
-		if err := x.user(&c.users[len(c.users)-1]); err != nil {
-			c.err, c.errIndex = err, len(c.users)-1
+		if err := x.user(c.users.next()); err != nil {
+			c.err, c.errIndex = err, c.users.n-1
 			return
 		}
 		switch {
@@ -153,7 +152,7 @@ func (c *chunk) decode(data []byte, full bool) {
 			c.end = x.d.Pos() - 1
 			return
 		default:
-			c.err, c.errIndex = x.d.Unexpected("',' or ']'"), len(c.users)-1
+			c.err, c.errIndex = x.d.Unexpected("',' or ']'"), c.users.n-1
 			return
 		}
 	}

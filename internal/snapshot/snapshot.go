@@ -97,9 +97,6 @@ func decode(data []byte, name string, opts Options) ([]*model.Account, error) {
 	}
 	x := newDecoder(data, opts.Full)
 	x.spec = speculate(data, opts.Full)
-	if len(data) >= parallelMin {
-		x.userHint = bytes.Count(data, []byte(`"UserName"`))
-	}
 	var pages []page
 	var meta *Metadata
 	own := false
