@@ -55,7 +55,7 @@ func indexUsers(accounts []*model.Account) map[userKey]*model.User {
 			continue
 		}
 		for i := range a.Users {
-			users[userKey{a.ID, a.Users[i].ARN}] = &a.Users[i]
+			users[userKey{a.ID, a.Users[i].ARN}] = a.Users[i]
 		}
 	}
 	return users

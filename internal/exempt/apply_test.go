@@ -41,7 +41,7 @@ func fixture() ([]*model.Account, []rule.Result) {
 		if f != nil {
 			f(&u)
 		}
-		acct.Users = append(acct.Users, u)
+		acct.Users = append(acct.Users, &u)
 	}
 	add(a, user(acctA, "/", "break-glass-admin"), func(u *model.User) {
 		u.AttachedPolicies = []model.AttachedPolicy{managed("AdministratorAccess")}

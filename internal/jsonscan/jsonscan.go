@@ -15,6 +15,7 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -109,6 +110,9 @@ func (d *Decoder) errorf(format string, args ...any) error {
 }
 
 func (d *Decoder) skipSpace() {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return // the common case in compact JSON
+	}
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -389,6 +393,11 @@ func (d *Decoder) stringSpan() (escaped bool, err error) {
 	data := d.data
 	p := d.pos + 1
 	for {
+		// Eight bytes at a time while none of them needs attention:
+		// strings are most of a snapshot's bytes.
+		for p+8 <= len(data) && plainWord(binary.LittleEndian.Uint64(data[p:])) {
+			p += 8
+		}
 		for p < len(data) && plain[data[p]] {
 			p++
 		}
@@ -424,6 +433,23 @@ func (d *Decoder) stringSpan() (escaped bool, err error) {
 			return false, d.errorf("control character 0x%02x in string", c)
 		}
 	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWord reports whether none of the eight bytes of w is '"', '\\' or a
+// control character (the classic "has zero byte" and "has byte less than"
+// tests, exact for these values).
+func plainWord(w uint64) bool {
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	special := (quote - ones) &^ quote
+	special |= (backslash - ones) &^ backslash
+	special |= (w - ones*0x20) &^ w
+	return special&highs == 0
 }
 
 func isHex4(b []byte) bool {

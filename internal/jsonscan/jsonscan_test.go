@@ -107,3 +107,23 @@ func FuzzSkip(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainWordAgreesWithTable(t *testing.T) {
+	// Every byte value at every position, against the byte table.
+	for pos := range 8 {
+		for c := range 256 {
+			var w [8]byte
+			for i := range w {
+				w[i] = 'a'
+			}
+			w[pos] = byte(c)
+			word := uint64(0)
+			for i := 7; i >= 0; i-- {
+				word = word<<8 | uint64(w[i])
+			}
+			if got, want := plainWord(word), plain[c]; got != want {
+				t.Errorf("byte 0x%02x at %d: plainWord %v, table %v", c, pos, got, want)
+			}
+		}
+	}
+}

@@ -33,7 +33,9 @@ type Account struct {
 	ID        string
 	Partition string
 	Source    Source
-	Users     []User
+	// Users point into storage the source owns (blocks of a snapshot
+	// decoder); a pointer per user keeps large accounts from being copied.
+	Users     []*User
 	Groups    []Group
 	// Policies are the managed policies whose metadata (and, for customer
 	// managed ones, documents) the source provided. Audit needs none of them.

@@ -72,25 +72,32 @@ func checkIAM071(a *model.Account) []Result {
 	results := make([]Result, len(a.Users))
 	n := runtime.GOMAXPROCS(0)
 	if len(a.Users) < parallelUsers || n < 2 {
-		for i := range a.Users {
-			results[i] = evaluateUser(a, &a.Users[i])
-		}
+		evaluateUsers(a, a.Users, results)
 		return results
 	}
 	var wg sync.WaitGroup
 	for w := range n {
 		lo, hi := w*len(a.Users)/n, (w+1)*len(a.Users)/n
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				results[i] = evaluateUser(a, &a.Users[i])
-			}
-		})
+		wg.Go(func() { evaluateUsers(a, a.Users[lo:hi], results[lo:hi]) })
 	}
 	wg.Wait()
 	return results
 }
 
-func evaluateUser(a *model.Account, u *model.User) Result {
+// evaluateUsers fills results[i] for users[i]. The violations of all the
+// users share one allocation.
+func evaluateUsers(a *model.Account, users []*model.User, results []Result) {
+	total := 0
+	for _, u := range users {
+		total += u.DirectPolicyCount()
+	}
+	arena := make([]Violation, 0, total)
+	for i, u := range users {
+		results[i] = evaluateUser(a, u, &arena)
+	}
+}
+
+func evaluateUser(a *model.Account, u *model.User, arena *[]Violation) Result {
 	r := Result{
 		RuleID:              iam071ID,
 		Risk:                iam071Risk,
@@ -106,45 +113,65 @@ func evaluateUser(a *model.Account, u *model.User) Result {
 		r.Message = "could not be evaluated: " + u.Error
 		return r
 	}
-	if n := u.DirectPolicyCount(); n > 0 {
-		r.Violations = make([]Violation, 0, n)
-	}
-	for _, p := range u.AttachedPolicies {
-		r.Violations = append(r.Violations, Violation{Kind: "managed", Name: p.Name, ARN: p.ARN, Location: p.Location})
-	}
-	for _, p := range u.InlinePolicies {
-		r.Violations = append(r.Violations, Violation{Kind: "inline", Name: p.Name, Digest: p.Digest, Location: p.Location})
-	}
-	if len(r.Violations) == 0 {
+	if u.DirectPolicyCount() == 0 {
 		r.Status = Pass
 		r.Message = "no direct policies"
 		return r
 	}
+	start := len(*arena)
+	for _, p := range u.AttachedPolicies {
+		*arena = append(*arena, Violation{Kind: "managed", Name: p.Name, ARN: p.ARN, Location: p.Location})
+	}
+	for _, p := range u.InlinePolicies {
+		*arena = append(*arena, Violation{Kind: "inline", Name: p.Name, Digest: p.Digest, Location: p.Location})
+	}
+	r.Violations = (*arena)[start:len(*arena):len(*arena)]
 	r.Status = Fail
 	r.Message = FailMessage(r.Violations)
 	return r
 }
 
-// FailMessage describes the direct policies of a failing user.
+// failMessages caches the messages for the common numbers of direct
+// policies, so that a large account does not build one string per user.
+var failMessages = func() (m [8][8]string) {
+	for i := range m {
+		for j := range m[i] {
+			m[i][j] = failMessage(i, j)
+		}
+	}
+	return m
+}()
+
+// FailMessage summarises the direct policies of a failing user; the
+// policies themselves are listed in the result's violations.
 func FailMessage(vs []Violation) string {
-	var managed, inline []string
+	managed := 0
 	for _, v := range vs {
 		if v.Kind == "managed" {
-			managed = append(managed, v.Name)
-		} else {
-			inline = append(inline, v.Name)
+			managed++
 		}
 	}
-	var b strings.Builder
-	b.WriteString("direct policies: ")
-	if len(managed) > 0 {
-		b.WriteString(strconv.Itoa(len(managed)) + " managed (" + strings.Join(managed, ", ") + ")")
+	inline := len(vs) - managed
+	if managed < len(failMessages) && inline < len(failMessages[0]) {
+		return failMessages[managed][inline]
 	}
-	if len(inline) > 0 {
-		if len(managed) > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(strconv.Itoa(len(inline)) + " inline (" + strings.Join(inline, ", ") + ")")
+	return failMessage(managed, inline)
+}
+
+func failMessage(managed, inline int) string {
+	var parts []string
+	if managed > 0 {
+		parts = append(parts, plural(managed, "managed policy", "managed policies"))
 	}
-	return b.String()
+	if inline > 0 {
+		parts = append(parts, plural(inline, "inline policy", "inline policies"))
+	}
+	return "holds " + strings.Join(parts, " and ") + " directly"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

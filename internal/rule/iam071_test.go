@@ -11,7 +11,7 @@ import (
 func TestIAM071(t *testing.T) {
 	managed := model.AttachedPolicy{Name: "ReadOnlyAccess", ARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}
 	inline := model.InlinePolicy{Name: "s3", Digest: "abc123"}
-	acct := &model.Account{ID: "111122223333", Users: []model.User{
+	acct := &model.Account{ID: "111122223333", Users: []*model.User{
 		{Name: "none", ARN: "arn:aws:iam::111122223333:user/none"},
 		{Name: "groups-only", ARN: "arn:aws:iam::111122223333:user/groups-only", Groups: []string{"Dev"}},
 		{Name: "boundary-only", ARN: "arn:aws:iam::111122223333:user/boundary-only", PermissionsBoundary: "arn:aws:iam::111122223333:policy/b"},
@@ -61,7 +61,7 @@ func TestIAM071(t *testing.T) {
 	if both.PermissionsBoundary == "" || len(both.Groups) != 1 {
 		t.Error("groups and boundary must be carried as evidence")
 	}
-	if both.Message != "direct policies: 1 managed (ReadOnlyAccess); 1 inline (s3)" {
+	if both.Message != "holds 1 managed policy and 1 inline policy directly" {
 		t.Errorf("message = %q", both.Message)
 	}
 	if !strings.Contains(results[6].Message, "AccessDenied") {
@@ -109,7 +109,7 @@ func TestParallelCheckKeepsOrder(t *testing.T) {
 		if i%3 == 0 {
 			u.InlinePolicies = []model.InlinePolicy{{Name: "p"}}
 		}
-		acct.Users = append(acct.Users, u)
+		acct.Users = append(acct.Users, &u)
 	}
 	for i, r := range IAM071.Check(acct) {
 		want := Pass

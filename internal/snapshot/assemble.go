@@ -32,11 +32,7 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 			byID[id] = a
 			accounts = append(accounts, a)
 		}
-		if a.Users == nil {
-			a.Users = p.users // the common case, one page: no copy
-		} else {
-			a.Users = append(a.Users, p.users...)
-		}
+		a.Users = append(a.Users, p.users...)
 		a.Groups = append(a.Groups, p.groups...)
 		a.Policies = append(a.Policies, p.policies...)
 		last[a] = p
@@ -85,8 +81,8 @@ func pageAccount(p *page) (id, partition string) {
 		id, partition = ParseARNAccount(arn)
 		return id != ""
 	}
-	for i := range p.users {
-		if try(p.users[i].ARN) {
+	for _, u := range p.users {
+		if try(u.ARN) {
 			return
 		}
 	}
@@ -119,7 +115,7 @@ func ParseARNAccount(arn string) (account, partition string) {
 }
 
 // dedupeUsers keeps the first entry of each user ARN.
-func dedupeUsers(users []model.User) ([]model.User, int) {
+func dedupeUsers(users []*model.User) ([]*model.User, int) {
 	seen := make(map[string]bool, len(users))
 	out := users[:0]
 	for _, u := range users {

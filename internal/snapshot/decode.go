@@ -13,7 +13,7 @@ import (
 
 // page is one GetAccountAuthorizationDetails response.
 type page struct {
-	users     []model.User
+	users     []*model.User
 	groups    []model.Group
 	policies  []model.ManagedPolicy
 	hasGAAD   bool // at least one GAAD member was present
@@ -169,9 +169,9 @@ func (x *decoder) userList(p *page) error {
 const blockSize = 1024
 
 // userBlocks collects decoded users in fixed-size blocks, so that a long
-// list is never copied as it grows (a model.User is a large value) and
-// runs decoded by other goroutines join without a copy; appendTo copies
-// once, into a slice of the exact size.
+// list is never copied as it grows (a model.User is a large value), runs
+// decoded by other goroutines join without a copy, and users are not
+// allocated one by one.
 type userBlocks struct {
 	blocks [][]model.User
 	n      int
@@ -198,14 +198,17 @@ func (b *userBlocks) adopt(o *userBlocks) {
 	*o = userBlocks{}
 }
 
-// appendTo appends the users to dst.
-func (b *userBlocks) appendTo(dst []model.User) []model.User {
+// appendTo appends pointers to the users to dst; the blocks stay their
+// storage.
+func (b *userBlocks) appendTo(dst []*model.User) []*model.User {
 	if b.n == 0 {
 		return dst
 	}
 	dst = slices.Grow(dst, b.n)
 	for _, blk := range b.blocks {
-		dst = append(dst, blk...)
+		for i := range blk {
+			dst = append(dst, &blk[i])
+		}
 	}
 	return dst
 }

@@ -74,7 +74,7 @@ func TestBobEvidence(t *testing.T) {
 	var bob *model.User
 	for i := range a.Users {
 		if a.Users[i].Name == "Bob" {
-			bob = &a.Users[i]
+			bob = a.Users[i]
 		}
 	}
 	if bob == nil {
