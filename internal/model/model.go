@@ -21,7 +21,10 @@ type Source struct {
 	ToolVersion string `json:"tool_version,omitempty"`
 }
 
-// Location is where an entity or attachment was declared or observed.
+// Location is where an entity or attachment was declared (IaC sources).
+// Values hold a *Location, nil when the source has no file position: live
+// and snapshot data are located by ARN, and large accounts should not pay
+// for an empty position per user and policy.
 type Location struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
@@ -35,8 +38,8 @@ type Account struct {
 	Source    Source
 	// Users point into storage the source owns (blocks of a snapshot
 	// decoder); a pointer per user keeps large accounts from being copied.
-	Users     []*User
-	Groups    []Group
+	Users  []*User
+	Groups []Group
 	// Policies are the managed policies whose metadata (and, for customer
 	// managed ones, documents) the source provided. Audit needs none of them.
 	Policies []ManagedPolicy
@@ -66,7 +69,7 @@ type User struct {
 	// Error is set when the user could not be evaluated (for example a
 	// listing call was denied); such a user is never reported as passing.
 	Error    string
-	Location Location
+	Location *Location
 }
 
 // DirectPolicyCount is the number of policies the user holds directly.
@@ -94,7 +97,7 @@ func (u *User) TagValue(key string) (string, bool) {
 type AttachedPolicy struct {
 	Name     string
 	ARN      string
-	Location Location
+	Location *Location
 }
 
 // InlinePolicy is a policy document embedded in a user or group.
@@ -106,7 +109,7 @@ type InlinePolicy struct {
 	Canonical string
 	// Size is the document's length as IAM counts it (white space excluded).
 	Size     int
-	Location Location
+	Location *Location
 }
 
 // Group is an IAM group.

@@ -281,9 +281,9 @@ func appendJSONResult(b []byte, res *rule.Result) []byte {
 	b = appendJSONString(b, res.Message)
 	b = append(b, `,"exemption":`...)
 	b = appendJSONExemption(b, res.Exemption)
-	if res.Location.File != "" {
+	if res.Location != nil && res.Location.File != "" {
 		b = append(b, `,"location":`...)
-		b = appendJSONLocation(b, res.Location)
+		b = appendJSONLocation(b, *res.Location)
 	}
 	return append(b, '}')
 }
@@ -315,9 +315,9 @@ func appendJSONViolations(b []byte, vs []rule.Violation, kind string) []byte {
 			b = append(b, `,"exemption":`...)
 			b = appendJSONExemption(b, v.Exemption)
 		}
-		if v.Location.File != "" {
+		if v.Location != nil && v.Location.File != "" {
 			b = append(b, `,"location":`...)
-			b = appendJSONLocation(b, v.Location)
+			b = appendJSONLocation(b, *v.Location)
 		}
 		b = append(b, '}')
 	}

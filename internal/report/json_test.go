@@ -142,7 +142,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		if _, ok := res["exemption"]; !ok {
 			t.Errorf("result %d: no exemption key", i)
 		}
-		if _, ok := res["location"]; ok != (r.Results[i].Location.File != "") {
+		if _, ok := res["location"]; ok != (r.Results[i].Location != nil && r.Results[i].Location.File != "") {
 			t.Errorf("result %d: location present = %v", i, ok)
 		}
 	}
@@ -164,14 +164,14 @@ func checkResult(t *testing.T, i int, got auditResult, want *rule.Result) {
 	if fmt.Sprint(got.Exemption) != fmt.Sprint(want.Exemption) {
 		t.Errorf("result %d: exemption = %+v, want %+v", i, got.Exemption, want.Exemption)
 	}
-	if want.Location.File == "" && got.Location != nil || want.Location.File != "" && (got.Location == nil || *got.Location != want.Location) {
+	if want.Location == nil && got.Location != nil || want.Location != nil && (got.Location == nil || *got.Location != *want.Location) {
 		t.Errorf("result %d: location = %+v, want %+v", i, got.Location, want.Location)
 	}
 	var managed, inline []auditPolicy
 	for _, v := range want.Violations {
 		p := auditPolicy{Name: v.Name, ARN: v.ARN, Digest: v.Digest, Exemption: v.Exemption}
-		if v.Location.File != "" {
-			p.Location = &v.Location
+		if v.Location != nil && v.Location.File != "" {
+			p.Location = v.Location
 		}
 		if v.Kind == "managed" {
 			managed = append(managed, p)

@@ -39,10 +39,10 @@ func fixture() *Report {
 			Groups:  []string{"Developers"},
 			Violations: []rule.Violation{
 				{Kind: "managed", Name: "ReadOnlyAccess", ARN: "arn:aws:iam::aws:policy/ReadOnlyAccess",
-					Location: model.Location{File: "snap-prod.json", Line: 131, Column: 11}},
+					Location: &model.Location{File: "snap-prod.json", Line: 131, Column: 11}},
 				{Kind: "inline", Name: "S3Access", Digest: "sha256:3f1c0a9e5b7d2c4f6a8e0b1d3c5f7a9e2b4d6f8a0c2e4b6d8f0a1c3e5b7d9f1a"},
 			},
-			Location: model.Location{File: "snap-prod.json", Line: 120, Column: 7},
+			Location: &model.Location{File: "snap-prod.json", Line: 120, Column: 7},
 		},
 		{
 			RuleID: "IAM-071", Status: rule.Exempt, Risk: rule.Medium,

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +119,25 @@ func TestParallelCheckKeepsOrder(t *testing.T) {
 		}
 		if r.UserName != strconv.Itoa(i) || r.Status != want {
 			t.Fatalf("result %d: %s %s, want user %d %s", i, r.UserName, r.Status, i, want)
+		}
+	}
+}
+
+func TestSortMatchesReference(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
+		rs := make([]Result, n)
+		for i := range rs {
+			// A scrambled but deterministic order with duplicates.
+			k := (i*7919 + 13) % (n/2 + 1)
+			rs[i] = Result{AccountID: strconv.Itoa(k % 3), UserName: "u" + strconv.Itoa(k), UserARN: "arn" + strconv.Itoa(i)}
+		}
+		want := append([]Result(nil), rs...)
+		slices.SortStableFunc(want, func(a, b Result) int { return compare(&a, &b) })
+		Sort(rs)
+		for i := range rs {
+			if rs[i].UserARN != want[i].UserARN {
+				t.Fatalf("n=%d: position %d holds %s, want %s", n, i, rs[i].UserARN, want[i].UserARN)
+			}
 		}
 	}
 }

@@ -61,8 +61,8 @@ type Violation struct {
 	// ARN of a managed policy.
 	ARN string `json:"arn,omitempty"`
 	// Digest of an inline policy's canonical document.
-	Digest   string         `json:"digest,omitempty"`
-	Location model.Location `json:"location,omitzero"`
+	Digest   string          `json:"digest,omitempty"`
+	Location *model.Location `json:"location,omitempty"`
 	// Exemption is set when an exemption by policy covers this violation.
 	Exemption *Exemption `json:"exemption,omitempty"`
 }
@@ -92,7 +92,7 @@ type Result struct {
 	// Exemption is the exemption that made the result EXEMPT, or an expired
 	// one that no longer does.
 	Exemption *Exemption
-	Location  model.Location
+	Location  *model.Location
 }
 
 // Fingerprint identifies the result across runs: rule, account and user.
@@ -166,24 +166,40 @@ func Summarize(results []Result) Summary {
 // Sort orders results by account, then user name, then ARN, so that every
 // output is stable whatever order the source listed users in.
 func Sort(results []Result) {
-	// IAM lists users by name, so results usually arrive sorted; a Result
-	// is large, so when they are not, sort indices and move each once.
-	if slices.IsSortedFunc(results, compare) {
+	sorted := true
+	for i := 1; i < len(results) && sorted; i++ {
+		sorted = compare(&results[i-1], &results[i]) <= 0
+	}
+	if sorted {
 		return
 	}
+	// A Result is large: sort indices, then move each result once,
+	// following the permutation's cycles in place.
 	idx := make([]int32, len(results))
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int { return compare(results[a], results[b]) })
-	sorted := make([]Result, len(results))
-	for i, j := range idx {
-		sorted[i] = results[j]
+	slices.SortStableFunc(idx, func(a, b int32) int { return compare(&results[a], &results[b]) })
+	for i := range idx {
+		if idx[i] < 0 {
+			continue
+		}
+		tmp := results[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = -1
+			if k == i {
+				results[j] = tmp
+				break
+			}
+			results[j] = results[k]
+			j = k
+		}
 	}
-	copy(results, sorted)
 }
 
-func compare(a, b Result) int {
+func compare(a, b *Result) int {
 	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
 		return c
 	}

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/iamgroups/iamgroups/internal/model"
@@ -56,8 +57,20 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 		if a.Partition == "" {
 			a.Partition = "aws"
 		}
+		// Users in name order, as IAM lists them: results come out in
+		// report order without moving large values.
+		if !slices.IsSortedFunc(a.Users, compareUsers) {
+			slices.SortStableFunc(a.Users, compareUsers)
+		}
 	}
 	return accounts, nil
+}
+
+func compareUsers(a, b *model.User) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ARN, b.ARN)
 }
 
 func displayID(id string) string {

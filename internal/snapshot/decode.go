@@ -31,14 +31,45 @@ type decoder struct {
 	docs map[string]policydoc.Document
 	// spec holds users decoded ahead in parallel; nil when sequential.
 	spec *speculator
+	// arena holds copies of the strings kept (see keep); interned maps
+	// each repeated value to its copy.
+	arena    []byte
+	interned map[string]string
 }
 
 func newDecoder(data []byte, full bool) *decoder {
-	return &decoder{d: jsonscan.NewDecoder(data), full: full, docs: map[string]policydoc.Document{}}
+	return &decoder{d: jsonscan.NewDecoder(data), full: full,
+		docs: map[string]policydoc.Document{}, interned: map[string]string{}}
 }
 
-// str reads a string member.
+// str reads a string member that repeats across entities (paths, group
+// and policy names and ARNs, tags): one copy of each value is kept.
 func (x *decoder) str() (string, error) {
+	s, err := x.raw()
+	if err != nil || s == "" {
+		return "", err
+	}
+	if v, ok := x.interned[s]; ok {
+		return v, nil
+	}
+	v := x.keep(s)
+	x.interned[v] = v
+	return v, nil
+}
+
+// unique reads a string member that is unique to its entity (names, ARNs,
+// IDs, dates): it is copied without interning.
+func (x *decoder) unique() (string, error) {
+	s, err := x.raw()
+	if err != nil || s == "" {
+		return "", err
+	}
+	return x.keep(s), nil
+}
+
+// raw reads a string (null reads as empty) that may share memory with the
+// input.
+func (x *decoder) raw() (string, error) {
 	if x.d.Peek() != jsonscan.String {
 		if x.d.Peek() == jsonscan.Null {
 			return "", x.d.ReadNull()
@@ -46,6 +77,25 @@ func (x *decoder) str() (string, error) {
 		return "", wantError(x.d, "a string")
 	}
 	return x.d.ReadString()
+}
+
+// arenaSize is the size of the blocks decoded strings are copied into.
+const arenaSize = 64 << 10
+
+// keep copies s out of the input into the decoder's string arena, so that
+// the decoded accounts do not hold on to the input: a large snapshot can
+// be freed as soon as it is decoded. Copying into blocks costs one
+// allocation per block, not one per string.
+func (x *decoder) keep(s string) string {
+	if len(s) > arenaSize/4 {
+		return strings.Clone(s)
+	}
+	if len(x.arena)+len(s) > cap(x.arena) {
+		x.arena = make([]byte, 0, arenaSize)
+	}
+	start := len(x.arena)
+	x.arena = append(x.arena, s...)
+	return unsafe.String(&x.arena[start], len(s))
 }
 
 // list reads an array, or a single element where an array belongs: real
@@ -218,15 +268,15 @@ func (x *decoder) user(u *model.User) error {
 		var err error
 		switch key {
 		case "UserName":
-			u.Name, err = x.str()
+			u.Name, err = x.unique()
 		case "UserId":
-			u.ID, err = x.str()
+			u.ID, err = x.unique()
 		case "Arn":
-			u.ARN, err = x.str()
+			u.ARN, err = x.unique()
 		case "Path":
 			u.Path, err = x.str()
 		case "CreateDate":
-			u.CreateDate, err = x.str()
+			u.CreateDate, err = x.unique()
 		case "GroupList":
 			err = x.list(func(int) error {
 				g, err := x.str()

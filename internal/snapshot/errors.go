@@ -69,6 +69,9 @@ func wantError(d *jsonscan.Decoder, want string) error {
 
 // inputError attaches the file name and line and column to err.
 func inputError(name string, data []byte, err error) error {
+	if errors.Is(err, errFileChanged) {
+		return err // data cannot be read to place it
+	}
 	var ie *InputError
 	if errors.As(err, &ie) {
 		return err

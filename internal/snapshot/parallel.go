@@ -49,7 +49,7 @@ type speculator struct {
 }
 
 // speculate starts decoding chunks of data; nil when not worth it.
-func speculate(data []byte, full bool) *speculator {
+func speculate(data []byte, full, mapped bool) *speculator {
 	n := min(runtime.GOMAXPROCS(0), 8)
 	if n < 2 || len(data) < parallelMin {
 		return nil
@@ -72,7 +72,7 @@ func speculate(data []byte, full bool) *speculator {
 		}
 	}
 	for _, c := range s.chunks {
-		go c.decode(data, full)
+		go c.decode(data, full, mapped)
 	}
 	return s
 }
@@ -131,8 +131,9 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // decode decodes users from c.start until the list ends or the next chunk
 // starts.
-func (c *chunk) decode(data []byte, full bool) {
+func (c *chunk) decode(data []byte, full, mapped bool) {
 	defer close(c.done)
+	defer guardFaults(mapped, &c.err)()
 	x := newDecoder(data, full)
 	x.d.Seek(c.start)
 	for {
@@ -155,6 +156,17 @@ func (c *chunk) decode(data []byte, full bool) {
 			c.err, c.errIndex = x.d.Unexpected("',' or ']'"), c.users.n-1
 			return
 		}
+	}
+}
+
+// wait blocks until every chunk is decoded, so that no goroutine reads
+// the input after Decode returns (the input may be unmapped then).
+func (s *speculator) wait() {
+	if s == nil {
+		return
+	}
+	for _, c := range s.chunks {
+		<-c.done
 	}
 }
 

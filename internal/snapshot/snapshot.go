@@ -55,7 +55,7 @@ type Options struct {
 
 // ReadFile reads a snapshot file (optionally gzip-compressed).
 func ReadFile(path string, opts Options) ([]*model.Account, error) {
-	data, err := os.ReadFile(path)
+	data, mapped, release, err := readInput(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -63,16 +63,30 @@ func ReadFile(path string, opts Options) ([]*model.Account, error) {
 		}
 		return nil, &InputError{File: path, Msg: fmt.Sprintf("cannot read snapshot: %v", err)}
 	}
-	return Decode(data, path, opts)
+	// Decoding keeps nothing that points into data, so it can go at once.
+	defer release()
+	return decodeInput(data, path, opts, mapped)
 }
 
 // maxDecompressed bounds what a compressed snapshot may expand to.
 const maxDecompressed = 8 << 30
 
 // Decode reads a snapshot held in memory; name is used in messages. The
-// returned accounts may share memory with data, which must not be
-// modified afterwards.
+// returned accounts do not refer to data, which the caller may reuse or
+// drop once Decode returns.
 func Decode(data []byte, name string, opts Options) ([]*model.Account, error) {
+	return decodeInput(data, name, opts, false)
+}
+
+// decodeInput decodes data; mapped says that data is a file mapping,
+// whose pages can vanish if the file is truncated meanwhile.
+func decodeInput(data []byte, name string, opts Options, mapped bool) (_ []*model.Account, err error) {
+	defer func() {
+		if errors.Is(err, errFileChanged) {
+			err = &InputError{File: name, Msg: errFileChanged.Error()}
+		}
+	}()
+	defer guardFaults(mapped, &err)()
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
@@ -84,19 +98,20 @@ func Decode(data []byte, name string, opts Options) ([]*model.Account, error) {
 		}
 		data = plain
 	}
-	accounts, err := decode(data, name, opts)
+	accounts, err := decode(data, name, opts, mapped)
 	if err != nil {
 		return nil, inputError(name, data, err)
 	}
 	return accounts, nil
 }
 
-func decode(data []byte, name string, opts Options) ([]*model.Account, error) {
+func decode(data []byte, name string, opts Options, mapped bool) ([]*model.Account, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &InputError{File: name, Msg: "file is empty; expected the JSON output of `aws iam get-account-authorization-details` or an iamgroups snapshot"}
 	}
 	x := newDecoder(data, opts.Full)
-	x.spec = speculate(data, opts.Full)
+	x.spec = speculate(data, opts.Full, mapped)
+	defer x.spec.wait()
 	var pages []page
 	var meta *Metadata
 	own := false
