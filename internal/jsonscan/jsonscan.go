@@ -462,7 +462,9 @@ func isHex4(b []byte) bool {
 }
 
 // ReadString consumes a string and returns its value. Without escapes the
-// result shares memory with the input.
+// result shares memory with the input. Bytes that are not UTF-8 are
+// returned as they are (encoding/json would replace them with U+FFFD):
+// callers that keep strings decide.
 func (d *Decoder) ReadString() (string, error) {
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {

@@ -299,7 +299,7 @@ func writeString(b *strings.Builder, s string) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			b.WriteString(`\ufffd`)
+			b.WriteRune(utf8.RuneError) // as the character, so that canonical text is a fixed point
 		} else {
 			b.WriteString(s[i : i+size])
 		}

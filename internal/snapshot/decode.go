@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/iamgroups/iamgroups/internal/jsonscan"
@@ -87,6 +88,11 @@ const arenaSize = 64 << 10
 // be freed as soon as it is decoded. Copying into blocks costs one
 // allocation per block, not one per string.
 func (x *decoder) keep(s string) string {
+	if !utf8.ValidString(s) {
+		// JSON text is UTF-8; replace what is not, as encoding/json does,
+		// so that a snapshot written back reads the same.
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
 	if len(s) > arenaSize/4 {
 		return strings.Clone(s)
 	}

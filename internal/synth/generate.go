@@ -210,10 +210,6 @@ func (b *builder) custARN(p *custPolicy) string {
 	return "arn:" + b.e.part + ":iam::" + b.e.acct + ":policy" + p.path + p.name
 }
 
-func (b *builder) entityARN(kind, path, name string) string {
-	return "arn:" + b.e.part + ":iam::" + b.e.acct + ":" + kind + path + name
-}
-
 func awsName(pathName string) string {
 	for i := len(pathName) - 1; i >= 0; i-- {
 		if pathName[i] == '/' {
