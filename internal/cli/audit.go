@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +32,10 @@ type auditOptions struct {
 	Output    string
 	Config    string
 	FailOn    string
+	Stats     bool
+	Live      liveOptions
+	// liveFlags are the live flags given, refused with --demo/--snapshot.
+	liveFlags []string
 	// now is the clock exemptions expire against; tests set it.
 	now func() time.Time
 }
@@ -40,21 +43,26 @@ type auditOptions struct {
 func newAuditCommand(s streams) *cobra.Command {
 	opts := auditOptions{now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "audit [--demo | --snapshot FILE ...]",
+		Use:   "audit [--demo | --snapshot FILE ... | live flags]",
 		Short: "Report every IAM user that holds a policy directly (IAM-071)",
 		Long: "Audit evaluates IAM-071 for every IAM user: PASS (no direct policy), FAIL (a managed\n" +
 			"policy attached to the user or an inline user policy), EXEMPT (a FAIL an exemption\n" +
 			"covers) or ERROR (could not be evaluated).\n\n" +
 			"Exit codes: 0 nothing failed; 1 at least one FAIL; 2 usage or input error;\n" +
-			"3 partial results. --demo implies --fail-on none unless --fail-on is given.",
+			"3 partial results. --demo implies --fail-on none unless --fail-on is given.\n\n" +
+			"Without --demo or --snapshot, audit reads the live account that the standard AWS\n" +
+			"credential chain (or --profile, --role-arn) reaches, or with --org every account\n" +
+			"of the Organization.",
 		Example: "  iamgroups audit --demo\n" +
 			"  iamgroups audit --snapshot gaad.json --format json --output audit.json\n" +
-			"  aws iam get-account-authorization-details > gaad.json && iamgroups audit --snapshot gaad.json",
+			"  iamgroups audit --profile prod-audit --stats\n" +
+			"  iamgroups audit --org --org-role-name OrganizationAccountAccessRole --format json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("fail-on") && opts.Demo {
 				opts.FailOn = "none"
 			}
+			opts.liveFlags = changedLiveFlags(cmd.Flags())
 			return runAudit(cmd.Context(), opts, s)
 		},
 	}
@@ -65,6 +73,8 @@ func newAuditCommand(s streams) *cobra.Command {
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to `FILE` (atomically) instead of standard output")
 	f.StringVar(&opts.Config, "config", "", "exemptions config `FILE` (default "+defaultConfig+" if present; the demo's own with --demo)")
 	f.StringVar(&opts.FailOn, "fail-on", "fail", "fail: exit 1 on any FAIL and 3 on incomplete results; none: report only, exit 0")
+	f.BoolVar(&opts.Stats, "stats", false, "print the AWS API calls made, by operation, on standard error")
+	opts.Live.addFlags(f, true)
 	cmd.MarkFlagsMutuallyExclusive("demo", "snapshot")
 	return cmd
 }
@@ -78,21 +88,43 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 	if err != nil {
 		return usageError(fmt.Errorf("--format: %w", err))
 	}
-	if !opts.Demo && len(opts.Snapshots) == 0 {
-		return usageError(errors.New("nothing to audit: give --demo or --snapshot FILE " +
-			"(live AWS audits come with the live-collection work; until then save `aws iam get-account-authorization-details` output and use --snapshot)"))
+	offline := opts.Demo || len(opts.Snapshots) > 0
+	if offline && len(opts.liveFlags) > 0 {
+		return usageError(fmt.Errorf("%s: only for live audits; drop it, or drop --demo/--snapshot", strings.Join(opts.liveFlags, ", ")))
 	}
 	cfg, err := loadConfig(opts)
 	if err != nil {
 		return usageError(err)
 	}
-	defer paceGC(opts)()
-	accounts, err := loadAccounts(ctx, opts)
+	var accounts []*model.Account
+	var live *liveResult
+	if offline {
+		defer paceGC(opts)()
+		accounts, err = loadAccounts(ctx, opts)
+	} else {
+		var progress io.Writer
+		if opts.Live.Org && isTerminal(s.err) {
+			progress = s.err
+		}
+		live, err = collectLive(ctx, opts.Live, false, progress)
+		if live != nil {
+			accounts = live.accounts
+		}
+	}
 	if err != nil {
 		return err
 	}
 
 	rep := evaluate(accounts, cfg, opts.now())
+	if live != nil {
+		rep.APICalls = live.calls
+		rep.Warnings = append(live.warnings, rep.Warnings...)
+		if opts.Stats {
+			fmt.Fprintln(s.err, formatCalls(live.calls, live.attempts))
+		}
+	} else if opts.Stats {
+		fmt.Fprintln(s.err, "AWS API calls: 0 (offline audit)")
+	}
 	if opts.Demo && opts.FailOn == "none" {
 		rep.Footer = "Demo account: exit status 0 because --demo implies --fail-on none; with --fail-on fail this audit would exit 1 (FAIL) or 3 (ERROR)."
 	}

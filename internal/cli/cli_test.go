@@ -151,7 +151,7 @@ func TestBadInputExitsTwoWithoutOutputFile(t *testing.T) {
 		{"bad fail-on", []string{"--snapshot", good, "--fail-on", "warn"}, `--fail-on: "warn" is not a choice`},
 		{"malformed config", []string{"--snapshot", good, "--config", writeFile(t, dir, "bad.yaml", "exemptions:\n  - users: [a]\n    reson: typo\n")}, "bad.yaml:3"},
 		{"missing config", []string{"--snapshot", good, "--config", filepath.Join(dir, "none.yaml")}, "none.yaml"},
-		{"nothing to audit", nil, "nothing to audit"},
+		{"live flag offline", []string{"--demo", "--profile", "prod"}, "--profile: only for live audits"},
 		{"demo and snapshot", []string{"--demo", "--snapshot", good}, "--help"},
 		{"unknown flag", []string{"--snapshots", good}, "unknown flag: --snapshots"},
 	}

@@ -63,6 +63,7 @@ func newRootCommand(s streams) *cobra.Command {
 	}
 	root.AddCommand(
 		newAuditCommand(s),
+		newSnapshotCommand(s),
 		newExplainCommand(s),
 		newVersionCommand(s),
 	)

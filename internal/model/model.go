@@ -47,6 +47,10 @@ type Account struct {
 	// truncated snapshot; Warnings say why.
 	Partial  bool
 	Warnings []string
+	// Error is set when the account could not be read at all (a member of
+	// an Organization whose role cannot be assumed): none of its users
+	// were evaluated.
+	Error string
 }
 
 // User is an IAM user with everything the rules look at.

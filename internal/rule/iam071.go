@@ -69,6 +69,12 @@ var IAM071 = Rule{
 const parallelUsers = 8192
 
 func checkIAM071(a *model.Account) []Result {
+	if a.Error != "" {
+		// No user of the account could be evaluated: one ERROR result
+		// stands for all of them.
+		return []Result{{RuleID: iam071ID, Risk: iam071Risk, Status: Error, AccountID: a.ID,
+			Message: "account could not be audited: " + a.Error}}
+	}
 	results := make([]Result, len(a.Users))
 	n := runtime.GOMAXPROCS(0)
 	if len(a.Users) < parallelUsers || n < 2 {

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/iamgroups/iamgroups/internal/mototest"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+
+// seeded starts a proxy in front of a fresh moto account holding n users.
+func seeded(t *testing.T, n int) (*mototest.Proxy, mototest.Seeded) {
+	t.Helper()
+	srv := mototest.Require(t)
+	p := mototest.NewProxy(t, srv)
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithBaseEndpoint(p.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, mototest.Seed(t, context.Background(), cfg, n)
+}
+
+// resultsOf returns the "results" array of a JSON report, as raw bytes.
+func resultsOf(t *testing.T, report string) []byte {
+	t.Helper()
+	var r struct {
+		Results json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(report), &r); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	return r.Results
+}
+
+func TestLiveAuditThenSnapshotGiveTheSameResults(t *testing.T) {
+	p, seed := seeded(t, 40)
+	live, errOut, code := run(t, "audit", "--endpoint-url", p.URL, "--format", "json", "--stats")
+	if code != ExitFail {
+		t.Fatalf("live audit: exit %d, stderr %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "AWS API calls: 2 (GetAccountAuthorizationDetails 1, GetCallerIdentity 1)") {
+		t.Errorf("--stats printed %q", errOut)
+	}
+	a := decodeAudit(t, live)
+	if a.Summary.Fail != len(seed.Failing) || a.Summary.Users != 40 {
+		t.Errorf("summary %+v, want %d failing of 40", a.Summary, len(seed.Failing))
+	}
+	var calls struct {
+		APICalls map[string]int `json:"api_calls"`
+	}
+	json.Unmarshal([]byte(live), &calls)
+	if calls.APICalls["GetAccountAuthorizationDetails"] != 1 {
+		t.Errorf("api_calls in JSON = %v", calls.APICalls)
+	}
+
+	path := filepath.Join(t.TempDir(), "snap.json")
+	out, errOut, code := run(t, "snapshot", "--endpoint-url", p.URL, "--output", path)
+	if code != 0 || !strings.Contains(out, "40 users") {
+		t.Fatalf("snapshot: exit %d, %s %s", code, out, errOut)
+	}
+	offline, _, code := run(t, "audit", "--snapshot", path, "--format", "json")
+	if code != ExitFail {
+		t.Fatalf("offline audit: exit %d", code)
+	}
+	if got, want := resultsOf(t, offline), resultsOf(t, live); !bytes.Equal(got, want) {
+		t.Errorf("offline results differ from live results:\n%s\n---\n%s", got, want)
+	}
+	viaList, _, _ := run(t, "audit", "--endpoint-url", p.URL, "--format", "json", "--method", "list")
+	if got, want := resultsOf(t, viaList), resultsOf(t, live); !bytes.Equal(got, want) {
+		t.Errorf("list method results differ from gaad results")
+	}
+}
+
+func TestLiveBadInput(t *testing.T) {
+	p, _ := seeded(t, 1)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown profile", []string{"--profile", "nope"}, `--profile: profile "nope" is not in the AWS config`},
+		{"unreachable endpoint", []string{"--endpoint-url", "http://127.0.0.1:1"}, "cannot reach the AWS endpoint"},
+		{"endpoint not a URL", []string{"--endpoint-url", "moto:5000"}, "--endpoint-url:"},
+		{"invalid role ARN", []string{"--endpoint-url", p.URL, "--role-arn", "arn:aws:iam::1:role/x"}, "--role-arn:"},
+		{"external ID without role", []string{"--endpoint-url", p.URL, "--external-id", "x"}, "--external-id: needs --role-arn"},
+		{"bad method", []string{"--endpoint-url", p.URL, "--method", "fast"}, `--method: "fast" is not a method`},
+		{"accounts without org", []string{"--endpoint-url", p.URL, "--accounts", "123456789012"}, "--accounts needs --org"},
+		{"bad account", []string{"--endpoint-url", p.URL, "--org", "--accounts", "12"}, `--accounts: "12" is not a 12-digit`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := run(t, append([]string{"audit"}, tt.args...)...)
+			if code != ExitUsage || !strings.Contains(errOut, tt.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line containing %q", code, errOut, tt.want)
+			}
+		})
+	}
+	p.SetRule(func(mototest.Request) mototest.Fault { return mototest.Expired })
+	_, errOut, code := run(t, "audit", "--endpoint-url", p.URL)
+	if code != ExitUsage || !strings.Contains(errOut, "credentials have expired") {
+		t.Errorf("expired credentials: exit %d, %q", code, errOut)
+	}
+}
+
+func TestOrgAuditWithAnUnreachableMember(t *testing.T) {
+	srv := mototest.Require(t)
+	p := mototest.NewProxy(t, srv)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithBaseEndpoint(p.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := mototest.MakeOrg(t, cfg, 5)
+	mototest.Seed(t, ctx, cfg, 3)
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "AssumeRole" && strings.Contains(r.Params.Get("RoleArn"), members[4]) {
+			return mototest.Deny
+		}
+		return mototest.None
+	})
+	out, errOut, code := run(t, "audit", "--endpoint-url", p.URL, "--org", "--format", "json", "--concurrency", "2")
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want 3; stderr %s", code, errOut)
+	}
+	var rep struct {
+		Accounts []struct {
+			AccountID string `json:"account_id"`
+		} `json:"accounts"`
+		Results []struct {
+			AccountID string `json:"account_id"`
+			Status    string `json:"status"`
+			Message   string `json:"message"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Accounts) != 6 {
+		t.Errorf("%d accounts in the report, want 6", len(rep.Accounts))
+	}
+	var sawError bool
+	for _, r := range rep.Results {
+		if r.AccountID == "" {
+			t.Errorf("a result without account_id: %+v", r)
+		}
+		if r.AccountID == members[4] {
+			sawError = r.Status == "ERROR" && strings.Contains(r.Message, "cannot assume role")
+		}
+	}
+	if !sawError {
+		t.Errorf("no ERROR result for the unreachable account %s", members[4])
+	}
+	table, _, _ := run(t, "audit", "--endpoint-url", p.URL, "--org")
+	if !strings.Contains(table, "account "+members[0]) || !strings.Contains(table, "account "+members[4]) {
+		t.Errorf("the table has no per-account summary:\n%s", table)
+	}
+}
