@@ -554,3 +554,8 @@ func (d *Decoder) Unexpected(want string) error {
 	d.skipSpace()
 	return d.unexpected(want)
 }
+
+// SetDepth makes the decoder count its values as nested n levels deep, for
+// a decoder started in the middle of a document: the nesting limit then
+// applies as if it had read from the start.
+func (d *Decoder) SetDepth(n int) { d.depth = n }

@@ -8,51 +8,86 @@ import (
 	"github.com/iamgroups/iamgroups/internal/model"
 )
 
-// assemble turns decoded pages into accounts: pages are grouped by the
-// account their ARNs name (a file may hold several accounts' outputs), and
-// consecutive pages of one account are merged.
+// assemble turns decoded pages into accounts. Every user, group and policy
+// belongs to the account its own ARN names, so a file may hold several
+// accounts' outputs, even in one page. A page whose entities name no
+// account (the last pages of a listing can hold only roles and AWS managed
+// policies) continues the account of the page before it. An account is
+// incomplete when the last page that belongs to it is truncated.
 func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account, error) {
 	var accounts []*model.Account
 	byID := map[string]*model.Account{}
-	last := map[*model.Account]*page{}
-	for i := range pages {
-		p := &pages[i]
-		id, partition := pageAccount(p)
-		if meta != nil && meta.AccountID != "" {
-			if id != "" && id != meta.AccountID {
-				return nil, &pathError{msg: fmt.Sprintf("metadata.account_id is %s but the ARNs name account %s", meta.AccountID, id)}
-			}
-			id = meta.AccountID
-		}
-		if meta != nil && meta.Partition != "" {
-			partition = meta.Partition
-		}
+	lastPage := map[*model.Account]*page{}
+	get := func(id, partition string) *model.Account {
 		a := byID[id]
 		if a == nil {
 			a = &model.Account{ID: id, Partition: partition, Source: src}
 			byID[id] = a
 			accounts = append(accounts, a)
 		}
-		a.Users = append(a.Users, p.users...)
-		a.Groups = append(a.Groups, p.groups...)
-		a.Policies = append(a.Policies, p.policies...)
-		last[a] = p
+		return a
+	}
+	current, currentPartition := "", ""
+	if meta != nil && meta.AccountID != "" {
+		current, currentPartition = meta.AccountID, meta.Partition
+		get(current, currentPartition)
+	}
+	for i := range pages {
+		p := &pages[i]
+		// The page's own account: its first ARN that names one, else
+		// the account of the page before.
+		if id, partition := pageAccount(p); id != "" {
+			current, currentPartition = id, partition
+		}
+		accountOf := func(arn string) (*model.Account, error) {
+			id, partition := ParseARNAccount(arn)
+			if id == "" {
+				id, partition = current, currentPartition
+			}
+			if meta != nil && meta.AccountID != "" && id != meta.AccountID {
+				return nil, &pathError{msg: fmt.Sprintf("metadata.account_id is %s but %s names account %s", meta.AccountID, arn, id)}
+			}
+			a := get(id, partition)
+			lastPage[a] = p // a truncated page leaves every account it holds incomplete
+			return a, nil
+		}
+		for _, u := range p.users {
+			a, err := accountOf(u.ARN)
+			if err != nil {
+				return nil, err
+			}
+			a.Users = append(a.Users, u)
+		}
+		for _, g := range p.groups {
+			a, err := accountOf(g.ARN)
+			if err != nil {
+				return nil, err
+			}
+			a.Groups = append(a.Groups, g)
+		}
+		for _, pol := range p.policies {
+			a, err := accountOf(pol.ARN)
+			if err != nil {
+				return nil, err
+			}
+			a.Policies = append(a.Policies, pol)
+		}
+		lastPage[get(current, currentPartition)] = p
 	}
 	for _, a := range accounts {
-		if p := last[a]; p.truncated {
+		if p := lastPage[a]; p != nil && p.truncated {
 			a.Partial = true
 			a.Warnings = append(a.Warnings, fmt.Sprintf(
 				"%s: the last page of account %s says IsTruncated: true (Marker %s) and no page follows: the snapshot is incomplete; "+
 					"collect it again letting the AWS CLI paginate (no --max-items), or with `iamgroups snapshot`",
 				src.Name, displayID(a.ID), shorten(p.marker)))
 		}
-		if len(pages) > 1 {
-			var dups int
-			a.Users, dups = dedupeUsers(a.Users)
-			if dups > 0 {
-				a.Warnings = append(a.Warnings, fmt.Sprintf(
-					"%s: %d users of account %s are listed more than once; each is audited once", src.Name, dups, displayID(a.ID)))
-			}
+		var dups int
+		a.Users, dups = dedupeUsers(a.Users)
+		if dups > 0 {
+			a.Warnings = append(a.Warnings, fmt.Sprintf(
+				"%s: account %s: %s listed more than once; each is audited once, with every direct policy any of its entries shows",
+				src.Name, displayID(a.ID), plural(dups, "user is", "users are")))
 		}
 		if a.Partition == "" {
 			a.Partition = "aws"
@@ -63,7 +98,20 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 			slices.SortStableFunc(a.Users, compareUsers)
 		}
 	}
+	if !slices.ContainsFunc(pages, func(p page) bool { return p.hasUsers }) {
+		for _, a := range accounts {
+			a.Warnings = append(a.Warnings, fmt.Sprintf(
+				"%s: no UserDetailList: the output was collected without users (for example --filter Role); collect it with --filter User", src.Name))
+		}
+	}
 	return accounts, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func compareUsers(a, b *model.User) int {
@@ -127,16 +175,47 @@ func ParseARNAccount(arn string) (account, partition string) {
 	return parts[4], parts[1]
 }
 
-// dedupeUsers keeps the first entry of each user ARN.
+// dedupeUsers keeps one entry per user ARN. When a user is listed twice
+// (outputs concatenated twice, or a page repeated), the entries are merged
+// so that a direct policy any entry shows is kept: the cleaner entry never
+// hides the other.
 func dedupeUsers(users []*model.User) ([]*model.User, int) {
-	seen := make(map[string]bool, len(users))
+	seen := make(map[string]*model.User, len(users))
 	out := users[:0]
+	dups := 0
 	for _, u := range users {
-		if seen[u.ARN] {
+		first, ok := seen[u.ARN]
+		if !ok {
+			seen[u.ARN] = u
+			out = append(out, u)
 			continue
 		}
-		seen[u.ARN] = true
-		out = append(out, u)
+		dups++
+		mergeUser(first, u)
 	}
-	return out, len(users) - len(out)
+	return out, dups
+}
+
+func mergeUser(into, u *model.User) {
+	for _, g := range u.Groups {
+		if !slices.Contains(into.Groups, g) {
+			into.Groups = append(into.Groups, g)
+		}
+	}
+	for _, p := range u.AttachedPolicies {
+		if !slices.ContainsFunc(into.AttachedPolicies, func(q model.AttachedPolicy) bool { return q.ARN == p.ARN }) {
+			into.AttachedPolicies = append(into.AttachedPolicies, p)
+		}
+	}
+	for _, p := range u.InlinePolicies {
+		if !slices.ContainsFunc(into.InlinePolicies, func(q model.InlinePolicy) bool { return q.Name == p.Name && q.Digest == p.Digest }) {
+			into.InlinePolicies = append(into.InlinePolicies, p)
+		}
+	}
+	if into.PermissionsBoundary == "" {
+		into.PermissionsBoundary = u.PermissionsBoundary
+	}
+	if into.Error == "" {
+		into.Error = u.Error
+	}
 }

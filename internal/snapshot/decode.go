@@ -18,6 +18,7 @@ type page struct {
 	groups    []model.Group
 	policies  []model.ManagedPolicy
 	hasGAAD   bool // at least one GAAD member was present
+	hasUsers  bool // the UserDetailList member was present
 	truncated bool
 	marker    string
 }
@@ -148,7 +149,7 @@ func (x *decoder) page(p *page) error {
 func (x *decoder) pageMember(p *page, key string) error {
 	switch key {
 	case "UserDetailList":
-		p.hasGAAD = true
+		p.hasGAAD, p.hasUsers = true, true
 		return x.userList(p)
 	case "GroupDetailList":
 		p.hasGAAD = true
@@ -202,11 +203,13 @@ func (x *decoder) userList(p *page) error {
 		x.d.Peek()
 		if chain := x.spec.adopt(x.d.Pos()); chain != nil {
 			for _, c := range chain {
-				if c.err != nil {
-					return index(c.err, users.n+c.errIndex)
-				}
 				users.adopt(&c.users)
 				x.d.Seek(c.end)
+			}
+			if chain[len(chain)-1].handoff {
+				// The chunk after it met an error and was left to this
+				// pass: carry on from the start of its first element.
+				continue
 			}
 		} else if err := x.user(users.next()); err != nil {
 			return index(err, users.n-1)

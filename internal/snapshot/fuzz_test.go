@@ -2,9 +2,13 @@ package snapshot
 
 import (
 	"errors"
+	"reflect"
+	"runtime"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/iamgroups/iamgroups/internal/model"
 )
 
 // FuzzDecode feeds arbitrary bytes to the snapshot reader: it must never
@@ -30,6 +34,15 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, full := range []bool{false, true} {
 			accounts, err := Decode(data, "fuzz.json", Options{Full: full})
+			// The parallel decoder, forced onto this small input, must
+			// agree exactly with the sequential one.
+			par, parErr := decodeParallel(data, full)
+			if (err == nil) != (parErr == nil) || err != nil && err.Error() != parErr.Error() {
+				t.Fatalf("sequential error %v, parallel error %v", err, parErr)
+			}
+			if err == nil && !reflect.DeepEqual(accounts, par) {
+				t.Fatalf("parallel decode differs from sequential")
+			}
 			if err != nil {
 				var ie *InputError
 				if !errors.As(err, &ie) || ie.File != "fuzz.json" {
@@ -51,11 +64,21 @@ func FuzzDecode(f *testing.F) {
 				}
 				for i, u := range a.Users {
 					v := again[0].Users[i]
-					if u.ARN != v.ARN || u.DirectPolicyCount() != v.DirectPolicyCount() || u.Error != v.Error {
+					if u.ARN != v.ARN || u.Name != v.Name || u.PermissionsBoundary != v.PermissionsBoundary || u.Error != v.Error ||
+						!reflect.DeepEqual(u.AttachedPolicies, v.AttachedPolicies) || !reflect.DeepEqual(u.InlinePolicies, v.InlinePolicies) ||
+						len(u.Groups) != len(v.Groups) {
 						t.Fatalf("round trip changed user %q: %+v vs %+v", u.Name, u, v)
 					}
 				}
 			}
 		}
 	})
+}
+
+// decodeParallel decodes with the parallel path forced on, on 4 CPUs.
+func decodeParallel(data []byte, full bool) ([]*model.Account, error) {
+	defer func(old int) { parallelMin = old }(parallelMin)
+	parallelMin = 1
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	return Decode(data, "fuzz.json", Options{Full: full})
 }

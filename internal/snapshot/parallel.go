@@ -21,8 +21,20 @@ import (
 // main pass decodes those users itself. The guess can cost time, never
 // correctness.
 
-// parallelMin is the smallest input worth splitting.
-const parallelMin = 1 << 20
+// parallelMin is the smallest input worth splitting (a variable so that
+// tests can make the parallel path run on small inputs).
+var parallelMin = 1 << 20
+
+// maxCandidate bounds the bytes examined to test one chunk start, and
+// maxCandidates the starts tested per chunk, so that input crafted to look
+// like users everywhere cannot make finding starts slow.
+const (
+	maxCandidate  = 64 << 10
+	maxCandidates = 256
+)
+
+// maxListDepth is the deepest a UserDetailList sits in any input format.
+const maxListDepth = 4
 
 // adopted counts the chunks the main pass adopted, for tests to check that
 // the parallel path really runs.
@@ -38,8 +50,6 @@ type chunk struct {
 	end     int  // offset where decoding stopped: ']' or next
 	handoff bool // stopped exactly at next: the following chunk continues
 	err     error
-	// errIndex is the index in users of the element err is about.
-	errIndex int
 }
 
 // speculator holds the chunks of one input, ordered by start.
@@ -87,13 +97,14 @@ var userKeys = map[string]bool{
 // findUserStart returns the offset of the first '{' in [from, limit) that
 // plausibly starts an element of a user list, or -1.
 func findUserStart(data []byte, from, limit int) int {
-	x := newDecoder(data, false)
-	for p := from; p < limit; {
+	for p, tries := from, 0; p < limit && tries < maxCandidates; tries++ {
 		i := bytes.IndexByte(data[p:limit], '{')
 		if i < 0 {
 			return -1
 		}
 		p += i
+		// A fresh decoder over a bounded window for each candidate.
+		x := newDecoder(data[:min(len(data), p+maxCandidate)], false)
 		if plausibleUser(x, data, p) {
 			return p
 		}
@@ -136,9 +147,14 @@ func (c *chunk) decode(data []byte, full, mapped bool) {
 	defer guardFaults(mapped, &c.err)()
 	x := newDecoder(data, full)
 	x.d.Seek(c.start)
+	// No user list sits deeper than 4 levels (an own-format snapshot
+	// holding an array of pages): counting from there makes a chunk at
+	// least as strict as the main pass, which re-decodes what a chunk
+	// rejects.
+	x.d.SetDepth(maxListDepth)
 	for {
 		if err := x.user(c.users.next()); err != nil {
-			c.err, c.errIndex = err, c.users.n-1
+			c.err = err
 			return
 		}
 		switch {
@@ -153,7 +169,7 @@ func (c *chunk) decode(data []byte, full, mapped bool) {
 			c.end = x.d.Pos() - 1
 			return
 		default:
-			c.err, c.errIndex = x.d.Unexpected("',' or ']'"), c.users.n-1
+			c.err = x.d.Unexpected("',' or ']'")
 			return
 		}
 	}
@@ -186,10 +202,15 @@ func (s *speculator) adopt(pos int) []*chunk {
 	for s.k < len(s.chunks) {
 		c := s.chunks[s.k]
 		<-c.done
+		if c.err != nil {
+			// Leave it to the main pass, which continues from here.
+			s.k++
+			break
+		}
 		chain = append(chain, c)
 		adopted.Add(1)
 		s.k++
-		if c.err != nil || !c.handoff {
+		if !c.handoff {
 			break
 		}
 	}

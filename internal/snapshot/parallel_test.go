@@ -116,3 +116,42 @@ func TestParallelDecodeReportsErrorsInChunks(t *testing.T) {
 		t.Errorf("errors differ:\nsequential %v\nparallel   %v", seqErr, parErr)
 	}
 }
+
+// TestParallelDecodeKeepsTheNestingLimit: a user whose policy document
+// nests right up to the limit is accepted or refused exactly as the
+// sequential decoder does, wherever the parallel decoder starts a chunk.
+func TestParallelDecodeKeepsTheNestingLimit(t *testing.T) {
+	for _, depth := range []int{500, 505, 506, 507, 508, 509, 510, 511, 512, 513} {
+		var b strings.Builder
+		b.WriteString(`{"UserDetailList":[`)
+		for i := range 3000 {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"UserName":"u%d","Arn":"arn:aws:iam::210987654321:user/u%d"`, i, i)
+			if i == 2500 {
+				b.WriteString(`,"Tags":[{"Key":"k","Value":"v","Extra":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}]`)
+			}
+			b.WriteString(`,"GroupList":["g"]}`)
+		}
+		b.WriteString(`]}`)
+		data := []byte(b.String())
+		seq := func() error {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			_, err := Decode(data, "deep.json", Options{})
+			return err
+		}()
+		for n := 2; n <= 6; n++ {
+			par := func() error {
+				defer func(old int) { parallelMin = old }(parallelMin)
+				parallelMin = 1
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+				_, err := Decode(data, "deep.json", Options{})
+				return err
+			}()
+			if fmt.Sprint(seq) != fmt.Sprint(par) {
+				t.Fatalf("depth %d, %d CPUs: sequential %v, parallel %v", depth, n, seq, par)
+			}
+		}
+	}
+}

@@ -68,8 +68,13 @@ func ReadFile(path string, opts Options) ([]*model.Account, error) {
 	return decodeInput(data, path, opts, mapped)
 }
 
-// maxDecompressed bounds what a compressed snapshot may expand to.
-const maxDecompressed = 8 << 30
+// maxRatio bounds how many times its size a compressed snapshot may
+// expand to (GAAD output compresses about 10 to 20 times); minDecompressed
+// keeps small files from a limit that is too tight.
+const (
+	maxRatio        = 100
+	minDecompressed = 64 << 20
+)
 
 // Decode reads a snapshot held in memory; name is used in messages. The
 // returned accounts do not refer to data, which the caller may reuse or
@@ -92,9 +97,14 @@ func decodeInput(data []byte, name string, opts Options, mapped bool) (_ []*mode
 		if err != nil {
 			return nil, &InputError{File: name, Msg: fmt.Sprintf("not a valid gzip file: %v", err)}
 		}
-		plain, err := io.ReadAll(io.LimitReader(zr, maxDecompressed))
+		limit := max(int64(minDecompressed), int64(len(data))*maxRatio)
+		plain, err := io.ReadAll(io.LimitReader(zr, limit+1))
 		if err != nil {
 			return nil, &InputError{File: name, Msg: fmt.Sprintf("cannot decompress: %v", err)}
+		}
+		if int64(len(plain)) > limit {
+			return nil, &InputError{File: name, Msg: fmt.Sprintf(
+				"decompresses to more than %d MiB (%d times its size): refusing what looks like a compression bomb; decompress it yourself if it is genuine", limit>>20, maxRatio)}
 		}
 		data = plain
 	}
@@ -151,15 +161,19 @@ func decode(data []byte, name string, opts Options, mapped bool) ([]*model.Accou
 			}
 			pages = append(pages, p)
 		default:
-			if n == 0 {
-				_, err := x.d.Raw()
-				if err == nil {
-					err = notGAAD(0, "the file")
-				}
+			start := x.d.Pos()
+			if _, err := x.d.Raw(); err != nil {
 				return nil, err
 			}
-			return nil, x.d.Skip()
+			what := "the file"
+			if n > 0 {
+				what = fmt.Sprintf("value %d of the file", n+1)
+			}
+			return nil, notGAAD(start, what)
 		}
+	}
+	if len(pages) == 0 {
+		return nil, notGAAD(0, "the file (an empty array)")
 	}
 	kind := opts.Kind
 	if kind == "" {
@@ -238,6 +252,7 @@ func mergePage(p, q *page) {
 	p.groups = append(p.groups, q.groups...)
 	p.policies = append(p.policies, q.policies...)
 	p.hasGAAD = p.hasGAAD || q.hasGAAD
+	p.hasUsers = p.hasUsers || q.hasUsers
 	p.truncated, p.marker = q.truncated, q.marker
 }
 

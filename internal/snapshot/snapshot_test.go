@@ -228,3 +228,93 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Errorf("snapshot mode %v, want 0600 (it lists every user and policy)", fi.Mode().Perm())
 	}
 }
+
+func TestValueAfterPageIsAnError(t *testing.T) {
+	for _, tail := range []string{"null", `"x"`, "42", "true"} {
+		_, err := Decode([]byte(oneUser("210987654321", "a", true)+" "+tail), "t.json", Options{})
+		if err == nil || !strings.Contains(err.Error(), "value 2 of the file is not a get-account-authorization-details output") {
+			t.Errorf("tail %s: err = %v", tail, err)
+		}
+	}
+	if _, err := Decode([]byte(" [ ] "), "t.json", Options{}); err == nil {
+		t.Error("an empty array was accepted")
+	}
+}
+
+// oneUser is a GAAD page with one user, with or without a direct policy.
+func oneUser(account, name string, direct bool) string {
+	attached := ""
+	if direct {
+		attached = `{"PolicyName":"ReadOnlyAccess","PolicyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`
+	}
+	return `{"UserDetailList":[{"UserName":"` + name + `","Arn":"arn:aws:iam::` + account + `:user/` + name +
+		`","AttachedManagedPolicies":[` + attached + `]}]}`
+}
+
+func TestUsersBelongToTheirOwnARNsAccount(t *testing.T) {
+	page := `{"UserDetailList":[
+	  {"UserName":"a","Arn":"arn:aws:iam::111111111111:user/a"},
+	  {"UserName":"b","Arn":"arn:aws-cn:iam::222222222222:user/b"}]}`
+	accounts, err := Decode([]byte(page), "mixed.json", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 2 || accounts[0].ID != "111111111111" || accounts[1].ID != "222222222222" ||
+		accounts[1].Partition != "aws-cn" || len(accounts[0].Users) != 1 || accounts[1].Users[0].Name != "b" {
+		t.Fatalf("accounts: %+v", accounts)
+	}
+}
+
+func TestPagesWithoutUsersContinueTheListing(t *testing.T) {
+	// A full listing whose last pages hold only roles and AWS managed
+	// policies: complete, one account.
+	pages := `{"UserDetailList":[{"UserName":"a","Arn":"arn:aws:iam::111111111111:user/a"}],"IsTruncated":true,"Marker":"m1"}
+	{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::111111111111:role/r"}],"Policies":[{"PolicyName":"ReadOnlyAccess","Arn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}],"IsTruncated":true,"Marker":"m2"}
+	{"Policies":[{"PolicyName":"ViewOnlyAccess","Arn":"arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"}],"IsTruncated":false}`
+	for _, full := range []bool{false, true} {
+		accounts, err := Decode([]byte(pages), "pages.json", Options{Full: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(accounts) != 1 || accounts[0].ID != "111111111111" || accounts[0].Partial {
+			t.Errorf("full=%v: %d accounts, first %q partial=%v warnings %q", full, len(accounts), accounts[0].ID, accounts[0].Partial, accounts[0].Warnings)
+		}
+	}
+}
+
+func TestDuplicateUsersNeverHideAPolicy(t *testing.T) {
+	clean, dirty := oneUser("111111111111", "a", false), oneUser("111111111111", "a", true)
+	samePage := `{"UserDetailList":[{"UserName":"a","Arn":"arn:aws:iam::111111111111:user/a"},
+	  {"UserName":"a","Arn":"arn:aws:iam::111111111111:user/a","AttachedManagedPolicies":[{"PolicyArn":"arn:aws:iam::aws:policy/X"}]}]}`
+	for name, in := range map[string]string{"across pages": clean + dirty, "within a page": samePage} {
+		accounts, err := Decode([]byte(in), "dup.json", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := accounts[0]
+		if len(a.Users) != 1 || a.Users[0].DirectPolicyCount() != 1 || len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0], "1 user is listed more than once") {
+			t.Errorf("%s: %d users, %d direct policies, warnings %q", name, len(a.Users), a.Users[0].DirectPolicyCount(), a.Warnings)
+		}
+	}
+}
+
+func TestNoUsersIsAWarning(t *testing.T) {
+	accounts, err := Decode([]byte(`{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::111111111111:role/r"}]}`), "roles.json", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts[0].Warnings) != 1 || !strings.Contains(accounts[0].Warnings[0], "--filter User") {
+		t.Errorf("warnings = %q", accounts[0].Warnings)
+	}
+}
+
+func TestCompressionBombRefused(t *testing.T) {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(bytes.Repeat([]byte(" "), minDecompressed+1))
+	zw.Close()
+	_, err := Decode(gz.Bytes(), "bomb.json.gz", Options{})
+	if err == nil || !strings.Contains(err.Error(), "compression bomb") {
+		t.Errorf("err = %v", err)
+	}
+}
