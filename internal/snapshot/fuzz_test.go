@@ -2,10 +2,10 @@ package snapshot
 
 import (
 	"errors"
-	"reflect"
-	"runtime"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/iamgroups/iamgroups/internal/model"
