@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -36,6 +38,8 @@ type auditOptions struct {
 	Live      liveOptions
 	// liveFlags are the live flags given, refused with --demo/--snapshot.
 	liveFlags []string
+	// outputSet is whether --output was given (possibly empty).
+	outputSet bool
 	// now is the clock exemptions expire against; tests set it.
 	now func() time.Time
 }
@@ -63,6 +67,7 @@ func newAuditCommand(s streams) *cobra.Command {
 				opts.FailOn = "none"
 			}
 			opts.liveFlags = changedLiveFlags(cmd.Flags())
+			opts.outputSet = cmd.Flags().Changed("output")
 			return runAudit(cmd.Context(), opts, s)
 		},
 	}
@@ -80,15 +85,21 @@ func newAuditCommand(s streams) *cobra.Command {
 }
 
 func runAudit(ctx context.Context, opts auditOptions, s streams) error {
+	if opts.outputSet && opts.Output == "" {
+		return usageError(errors.New("--output: empty file name; name a file, or drop --output to write to standard output"))
+	}
 	if opts.FailOn != "fail" && opts.FailOn != "none" {
 		return usageError(fmt.Errorf("--fail-on: %q is not a choice; use fail or none", opts.FailOn))
 	}
-	color := opts.Output == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+	color := opts.Output == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	w, err := report.New(opts.Format, report.Options{Color: color})
 	if err != nil {
 		return usageError(fmt.Errorf("--format: %w", err))
 	}
 	offline := opts.Demo || len(opts.Snapshots) > 0
+	if err := checkOutputNotInput(opts.Output, opts.Snapshots); err != nil {
+		return usageError(err)
+	}
 	if offline && len(opts.liveFlags) > 0 {
 		return usageError(fmt.Errorf("%s: only for live audits; drop it, or drop --demo/--snapshot", strings.Join(opts.liveFlags, ", ")))
 	}
@@ -115,7 +126,14 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 		return err
 	}
 
-	rep := evaluate(accounts, cfg, opts.now())
+	now := opts.now()
+	asOf := now
+	if opts.Demo && len(accounts) > 0 && !accounts[0].Source.CapturedAt.IsZero() {
+		// The demo is a picture of one day: its exemptions expire as of
+		// that day, so that it shows the same statuses whenever it runs.
+		asOf = accounts[0].Source.CapturedAt
+	}
+	rep := evaluate(accounts, cfg, now, asOf)
 	if live != nil {
 		rep.APICalls = live.calls
 		rep.Warnings = append(live.warnings, rep.Warnings...)
@@ -126,10 +144,16 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 		fmt.Fprintln(s.err, "AWS API calls: 0 (offline audit)")
 	}
 	if opts.Demo && opts.FailOn == "none" {
-		rep.Footer = "Demo account: exit status 0 because --demo implies --fail-on none; with --fail-on fail this audit would exit 1 (FAIL) or 3 (ERROR)."
+		rep.Footer = "Demo account (exemptions as of " + asOf.Format("2006-01-02") + "): exit status 0 because --demo implies --fail-on none; with --fail-on fail it would exit 1 (FAIL) or 3 (ERROR)."
 	}
 	if err := writeReport(opts.Output, s.out, w, rep); err != nil {
 		return err
+	}
+	if opts.Format == "csv" {
+		// CSV has no place for them.
+		for _, w := range rep.Warnings {
+			fmt.Fprintln(s.err, "warning:", w)
+		}
 	}
 	switch {
 	case opts.FailOn == "none":
@@ -149,10 +173,17 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 // only when the heap nears a limit well above what the inputs need
 // (4× their size, at least 256 MiB).
 func paceGC(opts auditOptions) func() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {} // the user decides
+	}
 	var size int64
 	for _, p := range opts.Snapshots {
 		if fi, err := os.Stat(p); err == nil {
-			size += fi.Size()
+			n := fi.Size()
+			if strings.HasSuffix(p, ".gz") {
+				n *= 10 // GAAD output compresses about ten times
+			}
+			size += n
 		}
 	}
 	limit := max(256<<20, 4*size)
@@ -164,12 +195,33 @@ func paceGC(opts auditOptions) func() {
 	}
 }
 
+// checkOutputNotInput refuses to write the report over a snapshot.
+func checkOutputNotInput(output string, inputs []string) error {
+	if output == "" {
+		return nil
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return nil
+	}
+	for _, in := range inputs {
+		if fi, err := os.Stat(in); err == nil && os.SameFile(fi, out) {
+			return fmt.Errorf("--output: %s is also a --snapshot input; write the report elsewhere", output)
+		}
+	}
+	return nil
+}
+
 // loadConfig reads the exemptions: --config, else the demo's own for
 // --demo, else .iamgroups.yaml when present.
 func loadConfig(opts auditOptions) (*exempt.Config, error) {
 	switch {
 	case opts.Config != "":
-		return exempt.Load(opts.Config)
+		cfg, err := exempt.Load(opts.Config)
+		if err != nil && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--config: %s does not exist", opts.Config)
+		}
+		return cfg, err
 	case opts.Demo:
 		return exempt.Parse(demo.Exemptions, "demo exemptions")
 	}
@@ -208,8 +260,9 @@ func loadAccounts(ctx context.Context, opts auditOptions) ([]*model.Account, err
 	return all, nil
 }
 
-// evaluate runs every rule over the accounts and applies the exemptions.
-func evaluate(accounts []*model.Account, cfg *exempt.Config, now time.Time) *report.Report {
+// evaluate runs every rule over the accounts and applies the exemptions
+// as of asOf.
+func evaluate(accounts []*model.Account, cfg *exempt.Config, now, asOf time.Time) *report.Report {
 	rep := &report.Report{GeneratedAt: now.UTC(), ToolVersion: Version()}
 	accounts = slices.Clone(accounts)
 	slices.SortStableFunc(accounts, func(a, b *model.Account) int { return strings.Compare(a.ID, b.ID) })
@@ -224,7 +277,7 @@ func evaluate(accounts []*model.Account, cfg *exempt.Config, now time.Time) *rep
 		}
 		rep.Warnings = append(rep.Warnings, a.Warnings...)
 	}
-	rep.Warnings = append(rep.Warnings, cfg.Apply(accounts, results, now)...)
+	rep.Warnings = append(rep.Warnings, cfg.Apply(accounts, results, asOf)...)
 	rule.Sort(results)
 	rep.Results = results
 	rep.Summary = rule.Summarize(results)

@@ -40,7 +40,7 @@ func BenchmarkAuditSnapshot(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rep := evaluate(accounts, nil, time.Now())
+				rep := evaluate(accounts, nil, time.Now(), time.Now())
 				if rep.Summary.Users != users {
 					b.Fatalf("%d users audited, want %d", rep.Summary.Users, users)
 				}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // run executes the CLI with args and returns stdout, stderr and the exit code.
@@ -230,5 +232,43 @@ func TestVersion(t *testing.T) {
 	out, _, code := run(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "iamgroups ") {
 		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestDemoIsTheSameWheneverItRuns(t *testing.T) {
+	later := auditOptions{Demo: true, Format: "json", FailOn: "none", now: func() time.Time { return time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	var out, errOut bytes.Buffer
+	if err := runAudit(context.Background(), later, streams{out: &out, err: &errOut}); err != nil {
+		t.Fatal(err)
+	}
+	now, _, _ := run(t, "audit", "--demo", "--format", "json")
+	if got, want := statuses(decodeAudit(t, out.String())), statuses(decodeAudit(t, now)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("in 2031 the demo shows %v\nnow it shows %v", got, want)
+	}
+}
+
+func TestOutputSafety(t *testing.T) {
+	dir := t.TempDir()
+	snap := writeFile(t, dir, "s.json", oneFailing)
+	if _, errOut, code := run(t, "audit", "--snapshot", snap, "--output", snap); code != 2 || !strings.Contains(errOut, "also a --snapshot input") {
+		t.Errorf("output over input: exit %d %q", code, errOut)
+	}
+	if b, _ := os.ReadFile(snap); string(b) != oneFailing {
+		t.Error("the snapshot was overwritten")
+	}
+	if _, errOut, code := run(t, "audit", "--snapshot", snap, "--output", ""); code != 2 || !strings.Contains(errOut, "--output: empty") {
+		t.Errorf("empty output: exit %d %q", code, errOut)
+	}
+	if _, errOut, code := run(t, "audit", "--snapshot", snap, "--output", filepath.Join(dir, "no", "r.json")); code != 2 || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("missing directory: exit %d %q", code, errOut)
+	}
+}
+
+func TestCSVWarningsGoToStderr(t *testing.T) {
+	dir := t.TempDir()
+	trunc := writeFile(t, dir, "t.json", `{"UserDetailList": [{"UserName": "b", "Arn": "arn:aws:iam::444455556666:user/b"}], "IsTruncated": true, "Marker": "m"}`)
+	out, errOut, code := run(t, "audit", "--snapshot", trunc, "--format", "csv", "--fail-on", "none")
+	if code != 0 || !strings.Contains(errOut, "warning:") || !strings.Contains(errOut, "incomplete") || strings.Contains(out, "warning") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

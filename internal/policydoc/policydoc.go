@@ -136,11 +136,9 @@ func parseValue(d *jsonscan.Decoder) (*node, error) {
 			if err != nil {
 				return err
 			}
-			// A repeated key keeps the last value, as most JSON readers do.
-			if i := slices.Index(n.keys, key); i >= 0 {
-				n.vals[i] = v
-				return nil
-			}
+			// A repeated key is kept with every value, in order: readers
+			// disagree on which one wins, so two documents that differ
+			// only there must not share a digest.
 			n.keys = append(n.keys, key)
 			n.vals = append(n.vals, v)
 			return nil
@@ -187,7 +185,7 @@ func writeCanonical(b *strings.Builder, n *node, parent string) {
 		for i := range order {
 			order[i] = i
 		}
-		slices.SortFunc(order, func(x, y int) int { return strings.Compare(n.keys[x], n.keys[y]) })
+		slices.SortStableFunc(order, func(x, y int) int { return strings.Compare(n.keys[x], n.keys[y]) })
 		b.WriteByte('{')
 		for j, i := range order {
 			if j > 0 {

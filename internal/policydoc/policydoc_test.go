@@ -142,3 +142,12 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDuplicateKeysAreNotSquashed(t *testing.T) {
+	allow := mustParse(t, `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	dup := mustParse(t, `{"Statement":[{"Effect":"Deny","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	swapped := mustParse(t, `{"Statement":[{"Effect":"Allow","Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)
+	if dup.Digest == allow.Digest || dup.Digest == swapped.Digest {
+		t.Errorf("duplicate keys collapsed:\n%s\n%s\n%s", allow.Canonical, dup.Canonical, swapped.Canonical)
+	}
+}

@@ -94,7 +94,11 @@ func (tw tableWriter) Write(w io.Writer, r *Report) error {
 	}
 	if multi {
 		for _, a := range accounts {
-			fmt.Fprintf(bw, "account %s: %s", printable(a.ID), summaryText(a.Summary))
+			id := a.ID
+			if id == "" {
+				id = "(unknown)"
+			}
+			fmt.Fprintf(bw, "account %s: %s", printable(id), summaryText(a.Summary))
 			if a.Partial {
 				bw.WriteString(" (partial)")
 			}

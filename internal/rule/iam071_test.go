@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,7 @@ func TestSortIsStable(t *testing.T) {
 }
 
 func TestParallelCheckKeepsOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // the parallel path even on one CPU
 	acct := &model.Account{ID: "111122223333"}
 	for i := range parallelUsers + 17 {
 		u := model.User{Name: strconv.Itoa(i), ARN: "arn:aws:iam::111122223333:user/" + strconv.Itoa(i)}

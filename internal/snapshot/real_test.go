@@ -42,8 +42,11 @@ func TestRealGAADOutputs(t *testing.T) {
 				if !maps(got, tt.want) {
 					t.Errorf("full=%v: statuses = %v, want %v", full, got, tt.want)
 				}
-				if len(accounts) != 1 || accounts[0].Partial != tt.wantPartial {
-					t.Errorf("full=%v: got %d accounts, partial=%v; want 1, partial=%v", full, len(accounts), accounts[0].Partial, tt.wantPartial)
+				if len(accounts) != 1 {
+					t.Fatalf("full=%v: got %d accounts, want 1", full, len(accounts))
+				}
+				if accounts[0].Partial != tt.wantPartial {
+					t.Errorf("full=%v: partial=%v, want %v", full, accounts[0].Partial, tt.wantPartial)
 				}
 			}
 		})
