@@ -55,9 +55,23 @@ type Proxy struct {
 // NewProxy starts a proxy in front of s, closed when the test ends.
 func NewProxy(t testing.TB, s *Server) *Proxy {
 	t.Helper()
-	target, err := url.Parse(s.URL)
+	p, err := StartProxy(s.URL)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Close stops the proxy.
+func (p *Proxy) Close() { p.srv.Close() }
+
+// StartProxy starts a proxy in front of the emulator at targetURL; the
+// caller closes it.
+func StartProxy(targetURL string) (*Proxy, error) {
+	target, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
 	}
 	p := &Proxy{calls: map[string]int{}, faults: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
@@ -112,8 +126,7 @@ func NewProxy(t testing.TB, s *Server) *Proxy {
 		}
 	}))
 	p.URL = p.srv.URL
-	t.Cleanup(p.srv.Close)
-	return p
+	return p, nil
 }
 
 // describe names the operation of a request.

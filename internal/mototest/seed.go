@@ -43,11 +43,31 @@ var inlineDocs = []string{
 // inline policies (shared documents and one per user), and with both.
 func Seed(t testing.TB, ctx context.Context, cfg aws.Config, n int) Seeded {
 	t.Helper()
+	s, err := SeedAccount(ctx, cfg, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// seedError stops seeding at the first failed call.
+type seedError struct{ err error }
+
+// SeedAccount is Seed for programs (the benchmarks) rather than tests.
+func SeedAccount(ctx context.Context, cfg aws.Config, n int) (s Seeded, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(seedError)
+			if !ok {
+				panic(r)
+			}
+			err = se.err
+		}
+	}()
 	c := iam.NewFromConfig(cfg)
 	must := func(what string, err error) {
-		t.Helper()
 		if err != nil {
-			t.Fatalf("seed: %s: %v", what, err)
+			panic(seedError{fmt.Errorf("seed: %s: %w", what, err)})
 		}
 	}
 	var custom []string
@@ -70,7 +90,6 @@ func Seed(t testing.TB, ctx context.Context, cfg aws.Config, n int) Seeded {
 		_, err = c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(g), PolicyArn: aws.String(awsManaged[i])})
 		must("attach group policy", err)
 	}
-	var s Seeded
 	for i := range n {
 		name := fmt.Sprintf("user-%04d", i)
 		path := []string{"/", "/engineering/", "/contractors/"}[i%3]
@@ -115,5 +134,5 @@ func Seed(t testing.TB, ctx context.Context, cfg aws.Config, n int) Seeded {
 	}
 	slices.Sort(s.Failing)
 	slices.Sort(s.Users)
-	return s
+	return s, nil
 }
