@@ -163,3 +163,53 @@ func TestOrgAuditWithAnUnreachableMember(t *testing.T) {
 		t.Errorf("the table has no per-account summary:\n%s", table)
 	}
 }
+
+func TestRoleARNAuditsTheAssumedAccount(t *testing.T) {
+	srv := mototest.Require(t)
+	p := mototest.NewProxy(t, srv)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithBaseEndpoint(p.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := mototest.MakeOrg(t, cfg, 1)
+	mototest.Seed(t, ctx, cfg, 2) // users of the management account, which must not show
+	role := "arn:aws:iam::" + members[0] + ":role/Auditor"
+	var externalID string
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "AssumeRole" {
+			externalID = r.Params.Get("ExternalId")
+		}
+		return mototest.None
+	})
+	out, errOut, code := run(t, "audit", "--endpoint-url", p.URL, "--role-arn", role, "--external-id", "ext-123", "--format", "json", "--stats")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Accounts []struct {
+			AccountID string `json:"account_id"`
+		} `json:"accounts"`
+		Summary struct{ Users int } `json:"summary"`
+	}
+	json.Unmarshal([]byte(out), &rep)
+	if len(rep.Accounts) != 1 || rep.Accounts[0].AccountID != members[0] || rep.Summary.Users != 0 {
+		t.Errorf("audited %+v, want the empty member account %s", rep, members[0])
+	}
+	if externalID != "ext-123" {
+		t.Errorf("AssumeRole was sent external ID %q, want ext-123", externalID)
+	}
+	if !strings.Contains(errOut, "AssumeRole 1") {
+		t.Errorf("--stats does not show the AssumeRole call: %s", errOut)
+	}
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "AssumeRole" {
+			return mototest.Deny
+		}
+		return mototest.None
+	})
+	_, errOut, code = run(t, "audit", "--endpoint-url", p.URL, "--role-arn", role)
+	if code != ExitUsage || !strings.Contains(errOut, "--role-arn") || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+		t.Errorf("denied role: exit %d, %q", code, errOut)
+	}
+}
