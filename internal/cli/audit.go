@@ -40,6 +40,8 @@ type auditOptions struct {
 	liveFlags []string
 	// outputSet is whether --output was given (possibly empty).
 	outputSet bool
+	// full loads groups and policies too (planning).
+	full bool
 	// now is the clock exemptions expire against; tests set it.
 	now func() time.Time
 }
@@ -233,7 +235,7 @@ func loadConfig(opts auditOptions) (*exempt.Config, error) {
 
 func loadAccounts(ctx context.Context, opts auditOptions) ([]*model.Account, error) {
 	if opts.Demo {
-		accounts, err := snapshot.Decode(demo.Account, demo.Name, snapshot.Options{Kind: "demo"})
+		accounts, err := snapshot.Decode(demo.Account, demo.Name, snapshot.Options{Kind: "demo", Full: opts.full})
 		if err != nil {
 			return nil, fmt.Errorf("load the demo account: %w", err)
 		}
@@ -245,7 +247,7 @@ func loadAccounts(ctx context.Context, opts auditOptions) ([]*model.Account, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		accounts, err := snapshot.ReadFile(path, snapshot.Options{})
+		accounts, err := snapshot.ReadFile(path, snapshot.Options{Full: opts.full})
 		if err != nil {
 			return nil, usageError(err)
 		}

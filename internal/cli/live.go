@@ -28,6 +28,8 @@ type liveOptions struct {
 	OrgRoleName     string
 	Accounts        []string
 	Concurrency     int
+	// quotas asks for the account's IAM quotas too (planning).
+	quotas bool
 }
 
 func (o *liveOptions) addFlags(f *pflag.FlagSet, org bool) {
@@ -64,6 +66,8 @@ type liveResult struct {
 	warnings []string
 	calls    map[string]int
 	attempts map[string]int
+	// quotas are the account's quotas, when asked for and readable.
+	quotas *awsiam.Quotas
 }
 
 // collectLive reads the account (or the Organization) that the options
@@ -112,6 +116,13 @@ func collectLive(ctx context.Context, o liveOptions, full bool, progress io.Writ
 	}
 	if err != nil {
 		return nil, liveError(err)
+	}
+	if o.quotas {
+		if q, err := awsiam.AccountQuotas(ctx, s); err == nil {
+			res.quotas = &q
+		} else {
+			res.warnings = append(res.warnings, "could not read the account's quotas ("+err.Error()+"); using IAM's defaults")
+		}
 	}
 	res.calls, res.attempts = s.Calls.Counts(), s.Calls.Attempts()
 	return res, nil

@@ -64,6 +64,7 @@ func newRootCommand(s streams) *cobra.Command {
 	root.AddCommand(
 		newAuditCommand(s),
 		newSnapshotCommand(s),
+		newPlanCommand(s),
 		newExplainCommand(s),
 		newVersionCommand(s),
 	)
