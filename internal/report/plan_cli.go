@@ -14,7 +14,7 @@ import (
 // the standard AWS environment applies; every value is shell-quoted.
 type planCLI struct{}
 
-// shellQuote quotes s for bash: single quotes, with each ' written '\''.
+// shellQuote quotes s for bash: single quotes, with each ' written '\”.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
