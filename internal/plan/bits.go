@@ -1,6 +1,9 @@
 package plan
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // bitset is a set of atom indices.
 type bitset []uint64
@@ -82,14 +85,15 @@ func (b bitset) equal(o bitset) bool {
 }
 
 // key is a map key for the set.
-func (b bitset) key() string {
-	buf := make([]byte, 0, len(b)*8)
-	for _, w := range b {
-		for s := 0; s < 64; s += 8 {
-			buf = append(buf, byte(w>>s))
-		}
+func (b bitset) key() string { return string([]byte(b.view())) }
+
+// view is the set's bytes as a string sharing its memory, for map
+// lookups that must not allocate; it must not outlive a change to b.
+func (b bitset) view() string {
+	if len(b) == 0 {
+		return ""
 	}
-	return string(buf)
+	return unsafe.String((*byte)(unsafe.Pointer(&b[0])), len(b)*8)
 }
 
 // members lists the indices in the set, ascending.

@@ -22,7 +22,8 @@ type class struct {
 	R, A bitset
 }
 
-// maxCandidates bounds the candidate roles enumerated by closure.
+// maxCandidates bounds the candidate roles enumerated by closure; large
+// accounts get a budget in proportion to their classes.
 const maxCandidates = 20000
 
 // solve returns the roles, each with at most maxAtoms atoms (0: no
@@ -54,50 +55,180 @@ func solve(n int, classes []class, maxAtoms int) []bitset {
 			add(chunk)
 		}
 	}
-	// Closure under intersection with the class sets.
-	for i := 0; i < len(cands) && len(cands) < maxCandidates; i++ {
+	// Closure under intersection with the class sets, into a scratch set
+	// that is copied only when new.
+	budget := min(maxCandidates, max(2000, 2*len(classes)))
+	scratch := newBitset(n)
+	for i := 0; i < len(cands) && len(cands) < budget; i++ {
 		for _, b := range bases {
-			add(cands[i].and(b))
+			for w := range scratch {
+				scratch[w] = cands[i][w] & b[w]
+			}
+			if scratch.empty() || seen[scratch.view()] {
+				continue
+			}
+			add(scratch.clone())
 		}
 	}
 
+	// fits[i] are the classes candidate i may be given to.
+	fits := make([][]int32, len(cands))
+	for i, cand := range cands {
+		for ci, c := range classes {
+			if cand.subsetOf(c.A) {
+				fits[i] = append(fits[i], int32(ci))
+			}
+		}
+	}
 	uncovered := make([]bitset, len(classes))
 	for i, c := range classes {
 		uncovered[i] = c.R.clone()
 	}
+	gainOf := func(i int) int {
+		g := 0
+		for _, ci := range fits[i] {
+			g += cands[i].andCount(uncovered[ci])
+		}
+		return g
+	}
+	// Lazy greedy: a candidate's gain only falls as roles are chosen, so
+	// a stored gain is an upper bound; the top candidate whose fresh gain
+	// still beats every other bound is the true best.
+	h := &candHeap{cands: cands}
+	for i := range cands {
+		if g := gainOf(i); g > 0 {
+			h.items = append(h.items, candItem{i, g})
+		}
+	}
+	heapInit(h)
 	var roles []bitset
-	for {
-		best, bestGain := -1, 0
-		for ci, cand := range cands {
-			gain := 0
-			for i, c := range classes {
-				if cand.subsetOf(c.A) {
-					gain += cand.andCount(uncovered[i])
+	for len(h.items) > 0 {
+		top := h.items[0]
+		g := gainOf(top.cand)
+		if g == 0 {
+			heapPop(h)
+			continue
+		}
+		if g < top.gain {
+			h.items[0].gain = g
+			heapFix(h, 0)
+			continue
+		}
+		heapPop(h)
+		role := cands[top.cand]
+		roles = append(roles, role)
+		for _, ci := range fits[top.cand] {
+			uncovered[ci] = uncovered[ci].andNot(role)
+		}
+	}
+	return dropRedundant(roles, classes)
+}
+
+// dropRedundant removes, last chosen first, roles whose every use the
+// other roles also cover.
+func dropRedundant(roles []bitset, classes []class) []bitset {
+	// cover[c][a] counts the roles giving class c its needed atom a.
+	cover := make([]map[int]int, len(classes))
+	fits := make([][]int, len(roles))
+	for ci, c := range classes {
+		cover[ci] = map[int]int{}
+		for ri, r := range roles {
+			if r.subsetOf(c.A) {
+				fits[ri] = append(fits[ri], ci)
+				for _, a := range r.and(c.R).members() {
+					cover[ci][a]++
 				}
 			}
-			if gain > bestGain || gain == bestGain && gain > 0 && better(cand, cands[best]) {
-				best, bestGain = ci, gain
+		}
+	}
+	keep := make([]bool, len(roles))
+	for i := range keep {
+		keep[i] = true
+	}
+	for ri := len(roles) - 1; ri >= 0; ri-- {
+		needed := false
+		for _, ci := range fits[ri] {
+			for _, a := range roles[ri].and(classes[ci].R).members() {
+				if cover[ci][a] < 2 {
+					needed = true
+					break
+				}
+			}
+			if needed {
+				break
 			}
 		}
-		if best < 0 {
-			break
+		if needed {
+			continue
 		}
-		role := cands[best]
-		roles = append(roles, role)
-		for i, c := range classes {
-			if role.subsetOf(c.A) {
-				uncovered[i] = uncovered[i].andNot(role)
+		keep[ri] = false
+		for _, ci := range fits[ri] {
+			for _, a := range roles[ri].and(classes[ci].R).members() {
+				cover[ci][a]--
 			}
 		}
 	}
-	// Redundancy elimination, last chosen first.
-	for i := len(roles) - 1; i >= 0; i-- {
-		rest := slices.Concat(roles[:i], roles[i+1:])
-		if coversAll(rest, classes) {
-			roles = rest
+	var out []bitset
+	for i, r := range roles {
+		if keep[i] {
+			out = append(out, r)
 		}
 	}
-	return roles
+	return out
+}
+
+// candItem is a candidate with an upper bound on its gain.
+type candItem struct {
+	cand int
+	gain int
+}
+
+// candHeap orders candidates by gain, then by better.
+type candHeap struct {
+	cands []bitset
+	items []candItem
+}
+
+func (h *candHeap) less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if a.gain != b.gain {
+		return a.gain > b.gain
+	}
+	return better(h.cands[a.cand], h.cands[b.cand])
+}
+
+func heapInit(h *candHeap) {
+	for i := len(h.items)/2 - 1; i >= 0; i-- {
+		heapDown(h, i)
+	}
+}
+
+func heapFix(h *candHeap, i int) { heapDown(h, i) }
+
+func heapPop(h *candHeap) {
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items = h.items[:last]
+	if last > 0 {
+		heapDown(h, 0)
+	}
+}
+
+func heapDown(h *candHeap, i int) {
+	for {
+		l, r, best := 2*i+1, 2*i+2, i
+		if l < len(h.items) && h.less(l, best) {
+			best = l
+		}
+		if r < len(h.items) && h.less(r, best) {
+			best = r
+		}
+		if best == i {
+			return
+		}
+		h.items[i], h.items[best] = h.items[best], h.items[i]
+		i = best
+	}
 }
 
 // better breaks ties between candidates of equal gain: more atoms (the

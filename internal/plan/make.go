@@ -192,6 +192,9 @@ func Make(acct *model.Account, results []rule.Result, opts Options) (*Plan, erro
 			changed = true
 		}
 		if !changed {
+			changed = p.accountQuotas(active, roles)
+		}
+		if !changed {
 			break
 		}
 	}
@@ -206,6 +209,85 @@ func Make(acct *model.Account, results []rule.Result, opts Options) (*Plan, erro
 	}
 	plan.Stats.LowerBound = lowerBound(dedupeClasses(classesAll))
 	return plan, nil
+}
+
+// accountQuotas keeps the plan within the account's group and policy
+// quotas: the groups and new policies that serve the most users stay, and
+// users who need one beyond the quota are left out (the caller then
+// solves again without them). It reports whether it left anyone out.
+func (p *planner) accountQuotas(active []*candidate, roles []bitset) bool {
+	q := p.opts.Quotas
+	members := map[int]int{}
+	inlineUsers := map[int]int{}
+	for _, c := range active {
+		seen := map[int]bool{}
+		for _, r := range c.roles {
+			members[r]++
+			for _, a := range roles[r].members() {
+				if p.atoms[a].digest != "" && !seen[a] {
+					seen[a] = true
+					inlineUsers[a]++
+				}
+			}
+		}
+	}
+	drop := func(counts map[int]int, avail int) map[int]bool {
+		if len(counts) <= avail {
+			return nil
+		}
+		keys := slices.Collect(maps.Keys(counts))
+		slices.SortFunc(keys, func(a, b int) int {
+			if counts[a] != counts[b] {
+				return counts[b] - counts[a]
+			}
+			return a - b
+		})
+		out := map[int]bool{}
+		for _, k := range keys[max(0, avail):] {
+			out[k] = true
+		}
+		return out
+	}
+	droppedRoles := drop(members, q.GroupsPerAccount-len(p.acct.Groups))
+	droppedAtoms := drop(inlineUsers, q.PoliciesPerAccount-p.existingCustomer())
+	changed := false
+	for _, c := range active {
+		for _, r := range c.roles {
+			if droppedRoles[r] {
+				c.reason = fmt.Sprintf("the account may hold %d groups and has %d; the groups that serve the most users come first and this user needs another",
+					q.GroupsPerAccount, len(p.acct.Groups))
+			} else if slices.ContainsFunc(roles[r].members(), func(a int) bool { return droppedAtoms[a] }) {
+				c.reason = fmt.Sprintf("the account may hold %d customer managed policies; the inline documents that serve the most users come first and this user needs another",
+					q.PoliciesPerAccount)
+			} else {
+				continue
+			}
+			changed = true
+			break
+		}
+	}
+	return changed
+}
+
+// existingCustomer counts the account's customer managed policies.
+func (p *planner) existingCustomer() int {
+	n := 0
+	for _, pol := range p.acct.Policies {
+		if acct, _ := arnAccount(pol.ARN); acct != "aws" {
+			n++
+		}
+	}
+	return n
+}
+
+// arnAccount returns the account field of an ARN ("aws" for AWS managed
+// policies).
+func arnAccount(arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return "", false
+	}
+	return parts[4], true
 }
 
 // trim drops from each role the atoms none of its members needs (ones
@@ -468,13 +550,9 @@ func (p *planner) build(cands []*candidate, roles []bitset, unplanned []Unplanne
 	slices.SortFunc(unplanned, func(a, b Unplanned) int { return strings.Compare(a.Name, b.Name) })
 	plan.Unplanned = append(plan.Unplanned, unplanned...)
 
-	// Account quotas: all or nothing, never a half-planned account.
-	existingCustomer := 0
-	for _, pol := range acct.Policies {
-		if !strings.Contains(pol.ARN, ":aws:policy/") && !strings.HasSuffix(strings.SplitN(pol.ARN, ":policy", 2)[0], ":aws") {
-			existingCustomer++
-		}
-	}
+	// Account quotas: Make already keeps within them; this guards the
+	// invariant with an all-or-nothing refusal.
+	existingCustomer := p.existingCustomer()
 	q := p.opts.Quotas
 	var over string
 	switch {
