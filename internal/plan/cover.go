@@ -240,15 +240,6 @@ func better(a, b bitset) bool {
 	return slices.Compare(a.members(), b.members()) < 0
 }
 
-func coversAll(roles []bitset, classes []class) bool {
-	for _, c := range classes {
-		if !covers(roles, c) {
-			return false
-		}
-	}
-	return true
-}
-
 func covers(roles []bitset, c class) bool {
 	left := c.R.clone()
 	for _, r := range roles {

@@ -163,4 +163,3 @@ func checkExact(t *testing.T, roles []bitset, classes []class) {
 		}
 	}
 }
-
