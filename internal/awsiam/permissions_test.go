@@ -59,7 +59,8 @@ func service(op string) string {
 
 // TestDocumentedPermissionsAreExactlyTheCallsMade runs every way the tool
 // reads AWS — GAAD, the per-user listing with inline policies, an
-// Organization scan that assumes a member role — and compares the
+// Organization scan that assumes a member role, the quotas a plan reads —
+// and compares the
 // operations the call accounting saw with the README's policy.
 func TestDocumentedPermissionsAreExactlyTheCallsMade(t *testing.T) {
 	srv := mototest.Require(t)
@@ -89,6 +90,11 @@ func TestDocumentedPermissionsAreExactlyTheCallsMade(t *testing.T) {
 	s := session(t, p)
 	if _, _, err := CollectOrg(ctx, s, CollectOptions{}, OrgOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	record(s)
+	s = session(t, p) // planning also reads the account's quotas
+	if q, err := AccountQuotas(ctx, s); err != nil || q.GroupsPerUser == 0 {
+		t.Fatalf("quotas %+v, %v", q, err)
 	}
 	record(s)
 

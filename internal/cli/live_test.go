@@ -213,3 +213,30 @@ func TestRoleARNAuditsTheAssumedAccount(t *testing.T) {
 		t.Errorf("denied role: exit %d, %q", code, errOut)
 	}
 }
+
+func TestLivePlan(t *testing.T) {
+	p, seed := seeded(t, 30)
+	path := filepath.Join(t.TempDir(), "plan.json")
+	out, errOut, code := run(t, "plan", "--endpoint-url", p.URL, "--out", path, "--stats")
+	if code != 0 || !strings.Contains(out, "Plan: ") {
+		t.Fatalf("exit %d, stderr %s\n%s", code, errOut, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pl struct {
+		AccountID string `json:"account_id"`
+		Users     []struct{ Name string }
+		Unplanned []struct{ Name string }
+	}
+	if err := json.Unmarshal(data, &pl); err != nil {
+		t.Fatal(err)
+	}
+	if pl.AccountID != "123456789012" || len(pl.Users)+len(pl.Unplanned) != len(seed.Failing) {
+		t.Errorf("plan for %s: %d planned + %d unplanned, want %d failing users", pl.AccountID, len(pl.Users), len(pl.Unplanned), len(seed.Failing))
+	}
+	if c := p.Calls(); c["GetAccountSummary"] != 1 || c["GetAccountAuthorizationDetails"] != 1 {
+		t.Errorf("calls = %v: want GAAD once (with groups and policies) and the quotas once", c)
+	}
+}

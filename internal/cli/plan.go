@@ -27,6 +27,7 @@ type planOptions struct {
 	Config      string
 	GroupPrefix string
 	Users       string
+	Stats       bool
 	Quotas      plan.Quotas
 	Live        liveOptions
 	liveFlags   []string
@@ -64,6 +65,7 @@ func newPlanCommand(s streams) *cobra.Command {
 	f.StringVar(&opts.Config, "config", "", "exemptions config `FILE` (exempt users are not planned)")
 	f.StringVar(&opts.GroupPrefix, "group-prefix", "", "start every new group's name with `PREFIX`")
 	f.StringVar(&opts.Users, "users", "", "plan only failing users whose name matches `GLOB`")
+	f.BoolVar(&opts.Stats, "stats", false, "print the AWS API calls made, by operation, on standard error")
 	f.IntVar(&opts.Quotas.GroupsPerUser, "max-groups-per-user", opts.Quotas.GroupsPerUser, "groups a user may be in")
 	f.IntVar(&opts.Quotas.PoliciesPerGroup, "max-policies-per-group", opts.Quotas.PoliciesPerGroup, "managed policies a group may carry")
 	f.IntVar(&opts.Quotas.GroupsPerAccount, "max-groups-per-account", opts.Quotas.GroupsPerAccount, "groups the account may hold")
@@ -113,6 +115,9 @@ func runPlan(ctx context.Context, opts planOptions, s streams) error {
 		res, err = collectLive(ctx, live, true, nil)
 		if res != nil {
 			accounts, warnings = res.accounts, res.warnings
+			if opts.Stats {
+				fmt.Fprintln(s.err, formatCalls(res.calls, res.attempts))
+			}
 			if lq := res.quotas; lq != nil {
 				q = liveQuotas(q, *lq, opts.quotaFlags)
 			}
