@@ -28,8 +28,68 @@ const maxCandidates = 20000
 
 // solve returns the roles, each with at most maxAtoms atoms (0: no
 // limit). Every class is coverable: its R split into chunks is always a
-// candidate.
+// candidate. Classes that no role could usefully share are solved apart;
+// small parts exactly.
 func solve(n int, classes []class, maxAtoms int) []bitset {
+	var roles []bitset
+	seen := map[string]bool{}
+	for _, comp := range components(classes) {
+		part := make([]class, len(comp))
+		for i, ci := range comp {
+			part[i] = classes[ci]
+		}
+		for _, r := range solvePart(n, part, maxAtoms) {
+			if k := r.key(); !seen[k] {
+				seen[k] = true
+				roles = append(roles, r)
+			}
+		}
+	}
+	return roles
+}
+
+// components groups classes that one role could serve usefully: two
+// classes are linked when each may receive an atom the other needs.
+func components(classes []class) [][]int {
+	parent := make([]int, len(classes))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range classes {
+		for j := i + 1; j < len(classes); j++ {
+			if classes[i].R.andCount(classes[j].A) > 0 && classes[j].R.andCount(classes[i].A) > 0 {
+				if a, b := find(i), find(j); a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			}
+		}
+	}
+	groups := map[int][]int{}
+	var order []int
+	for i := range classes {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			order = append(order, r)
+		}
+		groups[r] = append(groups[r], i)
+	}
+	out := make([][]int, len(order))
+	for i, r := range order {
+		out[i] = groups[r]
+	}
+	return out
+}
+
+// solvePart solves one component: greedy, then, when it is small, an
+// exact search for a smaller cover.
+func solvePart(n int, classes []class, maxAtoms int) []bitset {
 	needed := newBitset(n)
 	for _, c := range classes {
 		needed = needed.or(c.R)
@@ -121,7 +181,103 @@ func solve(n int, classes []class, maxAtoms int) []bitset {
 			uncovered[ci] = uncovered[ci].andNot(role)
 		}
 	}
-	return dropRedundant(roles, classes)
+	roles = dropRedundant(roles, classes)
+	if len(classes) <= exactClasses && len(cands) <= exactCandidates && len(roles) > lowerBound(classes) {
+		if better := exact(cands, fits, classes, len(roles)); better != nil {
+			roles = better
+		}
+	}
+	return roles
+}
+
+// The exact search runs on components this small, within a node budget.
+const (
+	exactClasses    = 30
+	exactCandidates = 500
+	exactNodes      = 20000
+)
+
+// exact looks for a cover with fewer than limit roles among cands, by
+// branch and bound: cover the uncovered (class, atom) pair that the
+// fewest candidates can cover, trying each; prune branches that cannot
+// beat the best found. It returns nil when it finds nothing smaller within
+// its budget.
+func exact(cands []bitset, fits [][]int32, classes []class, limit int) []bitset {
+	uncovered := make([]bitset, len(classes))
+	for i, c := range classes {
+		uncovered[i] = c.R.clone()
+	}
+	// coverers[c][a] are the candidates that give class c its atom a.
+	coverers := make([]map[int][]int, len(classes))
+	for ci := range classes {
+		coverers[ci] = map[int][]int{}
+	}
+	for i := range cands {
+		for _, ci := range fits[i] {
+			for _, a := range cands[i].and(classes[ci].R).members() {
+				coverers[ci][a] = append(coverers[ci][a], i)
+			}
+		}
+	}
+	best := limit
+	var bestRoles []int
+	var chosen []int
+	nodes := 0
+	var search func()
+	search = func() {
+		nodes++
+		if nodes > exactNodes {
+			return
+		}
+		// The pair with the fewest covering candidates.
+		bc, ba, bn := -1, -1, 0
+		for ci := range classes {
+			if uncovered[ci].empty() {
+				continue
+			}
+			for _, a := range uncovered[ci].members() {
+				if cnt := len(coverers[ci][a]); bc < 0 || cnt < bn {
+					bc, ba, bn = ci, a, cnt
+				}
+			}
+		}
+		if bc < 0 {
+			if len(chosen) < best {
+				best = len(chosen)
+				bestRoles = slices.Clone(chosen)
+			}
+			return
+		}
+		if len(chosen)+1 >= best {
+			return // one more role at least, and that would not beat best
+		}
+		for _, k := range coverers[bc][ba] {
+			saved := make([]bitset, len(fits[k]))
+			for i, ci := range fits[k] {
+				saved[i] = uncovered[ci]
+				uncovered[ci] = uncovered[ci].andNot(cands[k])
+			}
+			chosen = append(chosen, k)
+			search()
+			chosen = chosen[:len(chosen)-1]
+			for i, ci := range fits[k] {
+				uncovered[ci] = saved[i]
+			}
+			if nodes > exactNodes {
+				return
+			}
+		}
+	}
+	search()
+	if bestRoles == nil {
+		return nil
+	}
+	slices.Sort(bestRoles)
+	out := make([]bitset, len(bestRoles))
+	for i, k := range bestRoles {
+		out[i] = cands[k]
+	}
+	return out
 }
 
 // dropRedundant removes, last chosen first, roles whose every use the

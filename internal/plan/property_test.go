@@ -99,9 +99,9 @@ func randomAccount(rng *rand.Rand) (*model.Account, []rule.Result, Quotas) {
 }
 
 func TestPlanInvariantsOnRandomAccounts(t *testing.T) {
-	n := 3000
+	n := 2000
 	if testing.Short() {
-		n = 300
+		n = 200
 	}
 	var total Stats
 	defer func() {

@@ -163,3 +163,25 @@ func checkExact(t *testing.T, roles []bitset, classes []class) {
 		}
 	}
 }
+
+// TestExactSearchBeatsGreedy: on this instance the greedy cover takes 4
+// roles ({2,3,5} first, as it covers most); the exact search finds 3:
+// {1}, {2,3,5}, {0,3}.
+func TestExactSearchBeatsGreedy(t *testing.T) {
+	set := func(atoms ...int) bitset {
+		b := newBitset(6)
+		for _, a := range atoms {
+			b.set(a)
+		}
+		return b
+	}
+	var classes []class
+	for _, s := range []bitset{set(1), set(2, 3, 5), set(0, 1, 3), set(0, 2, 3, 5)} {
+		classes = append(classes, class{R: s, A: s})
+	}
+	roles := solve(6, classes, 0)
+	if len(roles) != 3 {
+		t.Errorf("%d roles, want 3", len(roles))
+	}
+	checkExact(t, roles, classes)
+}
