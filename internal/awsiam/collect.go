@@ -66,7 +66,22 @@ func Collect(ctx context.Context, s *Session, o CollectOptions) (*model.Account,
 	if err != nil {
 		return nil, err
 	}
-	return collectAccount(ctx, iam.NewFromConfig(s.Config), id, partition, o)
+	a, err := collectAccount(ctx, iam.NewFromConfig(s.Config), id, partition, o)
+	if err != nil && !fatal(ctx, err) {
+		// The account was reached but not read (a page that failed
+		// after every retry): its users are unevaluated, ERROR, not a
+		// usage error.
+		return &model.Account{ID: id, Partition: partition, Source: model.Source{Kind: "live", Name: id},
+			Error: err.Error()}, nil
+	}
+	return a, err
+}
+
+// fatal reports errors that stop a run rather than mark an account
+// unreadable: what the user must fix, refusals, and cancellation.
+func fatal(ctx context.Context, err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce) || IsAccessDenied(err) || ctx.Err() != nil
 }
 
 // identify returns the account ID and partition of the credentials.
@@ -106,6 +121,7 @@ func collectAccount(ctx context.Context, api iamAPI, id, partition string, o Col
 		switch {
 		case err == nil:
 			a.Source.Method = string(MethodGAAD)
+			a.GroupsKnown = o.Full
 			normalize(a)
 			return a, nil
 		case method == MethodAuto && IsAccessDenied(err):
@@ -121,9 +137,9 @@ func collectAccount(ctx context.Context, api iamAPI, id, partition string, o Col
 		return nil, Explain(fmt.Sprintf("account %s: list users", id), err)
 	}
 	if o.Full {
-		// The per-user method is a fallback for audits; planning needs
-		// the groups and policies that only GAAD returns in bulk.
-		a.Warnings = append(a.Warnings, fmt.Sprintf("account %s: groups and customer managed policies were not collected (GAAD denied)", id))
+		// The per-user method serves audits; planning needs the groups
+		// and policies that GAAD returns in bulk.
+		a.Warnings = append(a.Warnings, fmt.Sprintf("account %s: the list method does not collect groups and customer managed policies", id))
 	}
 	a.Source.Method = string(MethodList)
 	normalize(a)

@@ -3,6 +3,7 @@ package awsiam
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -107,7 +108,12 @@ func gaadGroup(g types.GroupDetail, docs docCache) (model.Group, error) {
 }
 
 func gaadPolicy(p types.ManagedPolicyDetail, docs docCache) (model.ManagedPolicy, error) {
-	mp := model.ManagedPolicy{Name: aws.ToString(p.PolicyName), ARN: aws.ToString(p.Arn), Path: aws.ToString(p.Path),
+	name := aws.ToString(p.PolicyName)
+	if name == "" { // some emulators omit it; the ARN ends with it
+		arn := aws.ToString(p.Arn)
+		name = arn[strings.LastIndexByte(arn, '/')+1:]
+	}
+	mp := model.ManagedPolicy{Name: name, ARN: aws.ToString(p.Arn), Path: aws.ToString(p.Path),
 		DefaultVersionID: aws.ToString(p.DefaultVersionId), AttachmentCount: int(aws.ToInt32(p.AttachmentCount))}
 	for _, v := range p.PolicyVersionList {
 		if !v.IsDefaultVersion {

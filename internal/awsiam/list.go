@@ -118,6 +118,9 @@ func listUser(ctx context.Context, api listAPI, u *model.User, inline func(strin
 		}
 		for _, policyName := range page.PolicyNames {
 			doc, err := api.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: name, PolicyName: aws.String(policyName)})
+			if errorCode(err) == "NoSuchEntity" {
+				continue // this policy was deleted after the listing; the user is still there
+			}
 			if err != nil {
 				return err
 			}

@@ -244,3 +244,36 @@ func TestBadConnectionSettings(t *testing.T) {
 		t.Errorf("expired credentials: %v", err)
 	}
 }
+
+func TestListMethodEntitiesDeletedMeanwhile(t *testing.T) {
+	srv := mototest.Require(t)
+	p := mototest.NewProxy(t, srv)
+	ctx := context.Background()
+	mototest.Seed(t, ctx, session(t, p).Config, 12)
+	// user-0003 has a customer managed policy and an inline one (see
+	// Seed); its inline policy vanishes between ListUserPolicies and
+	// GetUserPolicy. user-0007 vanishes between ListUsers and the rest.
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		switch {
+		case r.Op == "GetUserPolicy" && r.Params.Get("UserName") == "user-0003":
+			return mototest.NotFound
+		case r.Op != "ListUsers" && r.Params.Get("UserName") == "user-0007":
+			return mototest.NotFound
+		}
+		return mototest.None
+	})
+	a, err := Collect(ctx, session(t, p), CollectOptions{Method: MethodList})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*model.User{}
+	for _, u := range a.Users {
+		byName[u.Name] = u
+	}
+	if u := byName["user-0003"]; u == nil || len(u.AttachedPolicies) != 1 || len(u.InlinePolicies) != 0 || u.Error != "" {
+		t.Errorf("user-0003 = %+v: want it kept, with its managed policy and without the deleted inline one", u)
+	}
+	if byName["user-0007"] != nil || len(a.Users) != 11 {
+		t.Errorf("%d users; the deleted user-0007 must be dropped", len(a.Users))
+	}
+}

@@ -2,9 +2,9 @@ package awsiam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,7 +93,7 @@ func CollectOrg(ctx context.Context, s *Session, co CollectOptions, oo OrgOption
 func collectMember(ctx context.Context, cfg aws.Config, id, partition string, co CollectOptions) (*model.Account, error) {
 	got, _, err := identify(ctx, sts.NewFromConfig(cfg))
 	if err != nil {
-		return nil, err
+		return nil, &reachError{err}
 	}
 	if got != id {
 		return nil, fmt.Errorf("the credentials for account %s belong to account %s", id, got)
@@ -101,13 +101,20 @@ func collectMember(ctx context.Context, cfg aws.Config, id, partition string, co
 	return collectAccount(ctx, iam.NewFromConfig(cfg), id, partition, co)
 }
 
+// reachError is a failure to reach an account at all (assume its role,
+// or identify its credentials), as opposed to a failure to read it.
+type reachError struct{ err error }
+
+func (e *reachError) Error() string { return e.err.Error() }
+func (e *reachError) Unwrap() error { return e.err }
+
 // accountError says why an account could not be scanned.
 func accountError(err error, id, role string, self bool) string {
-	msg := err.Error()
-	if !self && (strings.Contains(msg, "AssumeRole") || IsAccessDenied(err)) {
+	var re *reachError
+	if !self && errors.As(err, &re) {
 		return fmt.Sprintf("cannot assume role %s in account %s (%s); check that the role exists and trusts the management account", role, id, lastLine(err))
 	}
-	return msg
+	return "could not be read: " + err.Error()
 }
 
 // listAccounts returns the IDs of the Organization's active accounts,

@@ -240,3 +240,23 @@ func TestLivePlan(t *testing.T) {
 		t.Errorf("calls = %v: want GAAD once (with groups and policies) and the quotas once", c)
 	}
 }
+
+func TestLiveAccountThatCannotBeReadIsError(t *testing.T) {
+	p, _ := seeded(t, 3)
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "GetAccountAuthorizationDetails" {
+			// An error the SDK does not retry stands for one that
+			// failed on every retry (awsiam's tests cover retries).
+			return mototest.Invalid
+		}
+		return mototest.None
+	})
+	out, errOut, code := run(t, "audit", "--endpoint-url", p.URL, "--method", "gaad", "--format", "json")
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want 3; stderr %s", code, errOut)
+	}
+	a := decodeAudit(t, out)
+	if a.Summary.Error != 1 || len(a.Results) != 1 || a.Results[0].Status != "ERROR" {
+		t.Errorf("summary %+v: want one ERROR result for the account", a.Summary)
+	}
+}

@@ -259,3 +259,17 @@ func TestDemoPlanScriptAgainstMoto(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanNeedsGroups(t *testing.T) {
+	dir := t.TempDir()
+	usersOnly := writeFile(t, dir, "users.json", oneFailing)
+	_, errOut, code := run(t, "plan", "--snapshot", usersOnly)
+	if code != ExitUsage || !strings.Contains(errOut, "without its groups") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+	full := writeFile(t, dir, "full.json", strings.Replace(oneFailing, `{"UserDetailList"`, `{"GroupDetailList": [{"GroupName": "g", "Arn": "arn:aws:iam::210987654321:group/g"}], "Policies": [], "UserDetailList"`, 1))
+	out, errOut, code := run(t, "plan", "--snapshot", full)
+	if code != 0 || !strings.Contains(out, "Plan: 0 policies, 1 group to create") {
+		t.Errorf("exit %d, %q\n%s", code, errOut, out)
+	}
+}

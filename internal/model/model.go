@@ -47,6 +47,9 @@ type Account struct {
 	// truncated snapshot; Warnings say why.
 	Partial  bool
 	Warnings []string
+	// GroupsKnown says that the account's groups and customer managed
+	// policies were collected, as planning needs (an audit does not).
+	GroupsKnown bool
 	// Error is set when the account could not be read at all (a member of
 	// an Organization whose role cannot be assumed): none of its users
 	// were evaluated.

@@ -25,6 +25,8 @@ const (
 	Reset             // the connection is closed without an answer
 	Deny              // 403 AccessDenied
 	Expired           // 403 ExpiredToken
+	NotFound          // 404 NoSuchEntity, as for an entity deleted meanwhile
+	Invalid           // 400 InvalidInput, which the SDK does not retry
 )
 
 // Request is what a fault rule sees of a call.
@@ -110,6 +112,10 @@ func StartProxy(targetURL string) (*Proxy, error) {
 			writeError(w, json, http.StatusForbidden, code, "User is not authorized to perform: "+req.Op+" (injected)")
 		case Expired:
 			writeError(w, json, http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+		case Invalid:
+			writeError(w, json, http.StatusBadRequest, "InvalidInput", "injected invalid input")
+		case NotFound:
+			writeError(w, json, http.StatusNotFound, "NoSuchEntity", "The entity cannot be found (injected)")
 		case Reset:
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {

@@ -2,9 +2,11 @@ package plan
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/iamgroups/iamgroups/internal/model"
+	"github.com/iamgroups/iamgroups/internal/policydoc"
 	"github.com/iamgroups/iamgroups/internal/rule"
 )
 
@@ -44,11 +46,31 @@ func checkInvariants(t *testing.T, acct *model.Account, results []rule.Result, p
 	for _, g := range acct.Groups {
 		existing[g.Name] = true
 	}
+	taken := map[string]bool{}
+	for _, g := range acct.Groups {
+		taken["group "+strings.ToLower(g.Name)] = true
+	}
+	for _, pol := range acct.Policies {
+		taken["policy "+strings.ToLower(pol.Name)] = true
+	}
+	for _, pol := range p.Policies {
+		if taken["policy "+strings.ToLower(pol.Name)] {
+			t.Errorf("new policy %s clashes with a policy of the account or the plan (names ignore case)", pol.Name)
+		}
+		taken["policy "+strings.ToLower(pol.Name)] = true
+		if size := policydoc.Size(pol.Document); size > q.PolicySize {
+			t.Errorf("policy %s is %d characters; quota %d", pol.Name, size, q.PolicySize)
+		}
+	}
+	if len(p.Policies) > 0 && len(acct.Policies)+len(p.Policies) > q.PoliciesPerAccount {
+		t.Errorf("%d customer managed policies after the plan; quota %d", len(acct.Policies)+len(p.Policies), q.PoliciesPerAccount)
+	}
 	newGroups := map[string]Group{}
 	for _, g := range p.Groups {
-		if existing[g.Name] {
-			t.Errorf("new group %s has the name of an existing group", g.Name)
+		if taken["group "+strings.ToLower(g.Name)] {
+			t.Errorf("new group %s clashes with a group of the account or the plan (names ignore case)", g.Name)
 		}
+		taken["group "+strings.ToLower(g.Name)] = true
 		if len(g.Policies) > q.PoliciesPerGroup || len(g.Policies) == 0 {
 			t.Errorf("group %s has %d policies (quota %d)", g.Name, len(g.Policies), q.PoliciesPerGroup)
 		}

@@ -76,11 +76,14 @@ type candidate struct {
 	groups  []string // current groups
 	reuse   []string // existing groups to join
 	R, A    bitset
+	D, G    bitset // direct atoms moved; atoms the current groups grant
 	roles   []int
 	reason  string // why it cannot be planned
 	digest  string
 	managed []string // ARNs to detach
 	inlines []string // names to delete
+	// inlineAtoms[i] is the atom of inlines[i].
+	inlineAtoms []int
 }
 
 // Make designs the plan for one account from its IAM-071 results. Only
@@ -98,6 +101,16 @@ func Make(acct *model.Account, results []rule.Result, opts Options) (*Plan, erro
 		if _, err := path.Match(opts.Users, ""); err != nil {
 			return nil, fmt.Errorf("make plan: users pattern %q: %w", opts.Users, err)
 		}
+	}
+	if !acct.GroupsKnown {
+		return nil, fmt.Errorf("make plan: account %s was read without its groups and customer managed policies, which a plan must know; "+
+			"use a snapshot from `iamgroups snapshot` (or get-account-authorization-details output without --filter User), or plan live with GetAccountAuthorizationDetails allowed", acct.ID)
+	}
+	if len(acct.ID) != 12 || strings.Trim(acct.ID, "0123456789") != "" {
+		return nil, fmt.Errorf("make plan: the account ID %q is not 12 digits; the input's ARNs name no account", acct.ID)
+	}
+	if err := checkPrefix(opts.GroupPrefix); err != nil {
+		return nil, err
 	}
 	p := &planner{acct: acct, opts: opts, byKey: map[string]int{}, groups: map[string]*model.Group{}}
 	for i := range acct.Groups {
@@ -169,6 +182,13 @@ func Make(acct *model.Account, results []rule.Result, opts Options) (*Plan, erro
 		changed := false
 		for i, c := range active {
 			c.roles = assign(roles, classes[i])
+			if c.roles == nil {
+				// Cannot happen (a user's own sets are candidates), but a
+				// user must never be planned without its cover.
+				c.reason = "no cover found for its policies"
+				changed = true
+				continue
+			}
 			have := len(c.groups) + len(c.reuse)
 			if have+len(c.roles) <= q.GroupsPerUser {
 				continue
@@ -187,8 +207,15 @@ func Make(acct *model.Account, results []rule.Result, opts Options) (*Plan, erro
 				}
 				continue
 			}
-			c.reason = fmt.Sprintf("needs %d new groups besides its %d existing ones, but a user may be in at most %d groups",
-				len(c.roles), have, q.GroupsPerUser)
+			if len(c.reuse) > 0 {
+				// Joining existing groups used up the slots: try again
+				// with new groups only.
+				c.reuse, c.R = nil, c.D.andNot(c.G)
+				changed = true
+				continue
+			}
+			c.reason = fmt.Sprintf("needs %d new groups and is in %d already, but a user may be in at most %d groups",
+				min(len(c.roles), len(own)), len(c.groups), q.GroupsPerUser)
 			changed = true
 		}
 		if !changed {
@@ -384,14 +411,13 @@ func (p *planner) candidate(u *model.User, r *rule.Result) (*candidate, string) 
 			return nil, fmt.Sprintf("inline policy %s is %d characters; a managed policy holds at most %d", pol.Name, pol.Size, p.opts.Quotas.PolicySize)
 		}
 		i := p.inline(pol)
-		p.atoms[i].names[pol.Name]++
-		p.atoms[i].users = append(p.atoms[i].users, u.Name)
 		c.direct = append(c.direct, i)
+		c.inlineAtoms = append(c.inlineAtoms, i)
 		c.inlines = append(c.inlines, pol.Name)
 	}
 	for _, g := range u.Groups {
 		if p.groups[g] == nil {
-			return nil, fmt.Sprintf("group %s is not in the data (collect groups too: a snapshot, or a live plan)", g)
+			return nil, fmt.Sprintf("its group %s is not in the data, so what it holds is unknown", g)
 		}
 	}
 	c.digest = UserDigest(managed, inlineDigests, u.Groups)
@@ -425,6 +451,7 @@ func (c *candidate) finish(p *planner, groupAtoms map[string]bitset, n int) {
 			G = G.or(s)
 		}
 	}
+	c.D, c.G = D, G
 	c.A = D.or(G)
 	c.R = D.andNot(G)
 	// Join existing groups that add nothing new, most useful first.
@@ -490,6 +517,17 @@ func (p *planner) build(cands []*candidate, roles []bitset, unplanned []Unplanne
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(roleKey(a), roleKey(b)) })
 
+	// Where each inline document came from, among planned users: it
+	// names and describes the policy made from it.
+	for _, c := range cands {
+		if c.reason != "" {
+			continue
+		}
+		for i, a := range c.inlineAtoms {
+			p.atoms[a].names[c.inlines[i]]++
+			p.atoms[a].users = append(p.atoms[a].users, c.user.Name)
+		}
+	}
 	// New policies for the inline atoms the roles carry.
 	names := newNamer(acct)
 	inlineNeeded := map[int]bool{}
@@ -568,6 +606,7 @@ func (p *planner) build(cands []*candidate, roles []bitset, unplanned []Unplanne
 		slices.SortFunc(plan.Unplanned, func(a, b Unplanned) int { return strings.Compare(a.Name, b.Name) })
 		plan.Users, plan.Groups, plan.Policies = []User{}, []Group{}, []Policy{}
 	}
+	plan.ExistingGroups = p.existingGroups(plan.Users)
 	plan.Actions = actions(plan)
 	plan.Stats = Stats{PlannedUsers: len(plan.Users), UnplannedUsers: len(plan.Unplanned), NewPolicies: len(plan.Policies),
 		NewGroups: len(plan.Groups), ReusedGroups: len(reused)}
@@ -585,6 +624,41 @@ func (p *planner) build(cands []*candidate, roles []bitset, unplanned []Unplanne
 		}
 	}
 	return plan
+}
+
+// existingGroups fingerprints the existing groups the plan relies on:
+// those its users are in or join. If one changes before apply, what the
+// plan removes may no longer be granted, so apply must refuse.
+func (p *planner) existingGroups(users []User) []ExistingGroup {
+	names := map[string]bool{}
+	byName := map[string]*model.User{}
+	for _, u := range p.acct.Users {
+		byName[u.Name] = u
+	}
+	for _, u := range users {
+		for _, g := range byName[u.Name].Groups {
+			names[g] = true
+		}
+		for _, g := range u.Join {
+			if p.groups[g] != nil {
+				names[g] = true
+			}
+		}
+	}
+	out := []ExistingGroup{}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		g := p.groups[name]
+		var managed []string
+		inline := map[string]string{}
+		for _, pol := range g.AttachedPolicies {
+			managed = append(managed, pol.ARN)
+		}
+		for _, pol := range g.InlinePolicies {
+			inline[pol.Name] = pol.Digest
+		}
+		out = append(out, ExistingGroup{Name: name, Digest: UserDigest(managed, inline, nil)})
+	}
+	return out
 }
 
 // actions lists the calls: additive steps before subtractive ones.

@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -13,19 +14,42 @@ import (
 const maxName = 128
 
 // namer gives new groups and policies readable, valid, unique names.
+// Groups and policies are separate namespaces in IAM; both are
+// case-insensitive.
 type namer struct {
-	taken map[string]bool // lower-case: IAM names are case-insensitive
+	groups, policies map[string]bool // lower-case names in use
 }
 
 func newNamer(acct *model.Account) *namer {
-	n := &namer{taken: map[string]bool{}}
+	n := &namer{groups: map[string]bool{}, policies: map[string]bool{}}
 	for _, g := range acct.Groups {
-		n.taken[strings.ToLower(g.Name)] = true
+		n.groups[strings.ToLower(g.Name)] = true
 	}
 	for _, p := range acct.Policies {
-		n.taken[strings.ToLower(p.Name)] = true
+		if a, _ := arnAccount(p.ARN); a == "aws" {
+			continue // AWS managed: not the account's namespace
+		}
+		name := p.Name
+		if name == "" { // some emulators omit it
+			name = p.ARN[strings.LastIndexByte(p.ARN, '/')+1:]
+		}
+		n.policies[strings.ToLower(name)] = true
 	}
 	return n
+}
+
+// maxPrefix leaves room in a group name for the policies it is named after.
+const maxPrefix = 64
+
+// checkPrefix validates --group-prefix.
+func checkPrefix(prefix string) error {
+	if len(prefix) > maxPrefix {
+		return fmt.Errorf("make plan: group prefix %q is longer than %d characters", prefix, maxPrefix)
+	}
+	if clean(prefix) != prefix {
+		return fmt.Errorf("make plan: group prefix %q has characters IAM does not allow in names; use letters, digits and + = , . @ _ -", prefix)
+	}
+	return nil
 }
 
 // clean keeps the characters IAM allows in names: letters, digits and
@@ -48,18 +72,18 @@ func shortDigest(s string) string {
 	return hex.EncodeToString(sum[:])[:8]
 }
 
-// unique returns base if free, else base with a short digest of key, then
-// a counter, keeping within maxName.
-func (n *namer) unique(base, key string) string {
+// unique returns base if free in taken, else base with a short digest of
+// key, then a counter, keeping within maxName.
+func (n *namer) unique(taken map[string]bool, base, key string) string {
 	base = clean(base)
 	if base == "" {
 		base = "iamgroups"
 	}
 	try := func(s string) bool {
-		if len(s) > maxName || n.taken[strings.ToLower(s)] {
+		if len(s) > maxName || taken[strings.ToLower(s)] {
 			return false
 		}
-		n.taken[strings.ToLower(s)] = true
+		taken[strings.ToLower(s)] = true
 		return true
 	}
 	if try(base) {
@@ -87,7 +111,7 @@ func (n *namer) policy(a *atom) string {
 	if names := sortedNames(a.names); len(names) > 0 {
 		name = names[0]
 	}
-	return n.unique(name, a.digest)
+	return n.unique(n.policies, name, a.digest)
 }
 
 // group names a group after the policies it carries: all of them when
@@ -104,5 +128,5 @@ func (n *namer) group(prefix string, policies []string, key string) string {
 	if len(prefix)+len(base) > 100 {
 		base = base[:max(0, 100-len(prefix))]
 	}
-	return n.unique(prefix+base, key)
+	return n.unique(n.groups, prefix+base, key)
 }

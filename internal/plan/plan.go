@@ -58,6 +58,9 @@ type Plan struct {
 	Users []User `json:"users"`
 	// Unplanned are failing users left untouched, with the reason.
 	Unplanned []Unplanned `json:"unplanned"`
+	// ExistingGroups fingerprint the existing groups the plan relies on
+	// (its users' groups and the ones they join), for apply's stale check.
+	ExistingGroups []ExistingGroup `json:"existing_groups"`
 	// Actions are the API calls, in the order to make them.
 	Actions []Action `json:"actions"`
 	Stats   Stats    `json:"stats"`
@@ -98,6 +101,13 @@ type User struct {
 	DeleteInline []string `json:"delete_inline"`
 	// Keep are direct policies an exemption allows, left in place.
 	Keep []string `json:"keep,omitempty"`
+}
+
+// ExistingGroup is an existing group's content as seen when planning.
+type ExistingGroup struct {
+	Name string `json:"name"`
+	// Digest covers the group's managed policy ARNs and inline documents.
+	Digest string `json:"digest"`
 }
 
 // Unplanned is a failing user the plan leaves untouched.

@@ -27,7 +27,16 @@ func randomAccount(rng *rand.Rand) (*model.Account, []rule.Result, Quotas) {
 		return model.InlinePolicy{Name: fmt.Sprintf("inline-%d", i), Digest: fmt.Sprintf("%064x", i+1),
 			Canonical: fmt.Sprintf(`{"Statement":[{"Effect":"Allow","Action":["s3:Get%d"],"Resource":["*"]}]}`, i), Size: size}
 	}
-	a := &model.Account{ID: acct, Partition: "aws"}
+	a := &model.Account{ID: acct, Partition: "aws", GroupsKnown: true}
+	// Existing customer managed policies, some named like the inline
+	// policies the plan turns into managed ones (IAM names ignore case).
+	for i := range rng.IntN(4) {
+		a.Policies = append(a.Policies, model.ManagedPolicy{Name: fmt.Sprintf("INLINE-%d", i),
+			ARN: fmt.Sprintf("arn:aws:iam::%s:policy/INLINE-%d", acct, i)})
+	}
+	if rng.IntN(4) == 0 {
+		a.Groups = append(a.Groups, model.Group{Name: "P0+P1", ARN: "arn:aws:iam::" + acct + ":group/P0+P1"})
+	}
 	for g := range rng.IntN(5) {
 		grp := model.Group{Name: fmt.Sprintf("Existing%d", g), ARN: fmt.Sprintf("arn:aws:iam::%s:group/Existing%d", acct, g)}
 		for i := range nManaged {

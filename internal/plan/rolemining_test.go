@@ -129,7 +129,7 @@ func datasetAccount(t testing.TB, file string) *model.Account {
 	}
 	defer f.Close()
 	users := map[string]*model.User{}
-	a := &model.Account{ID: "210987654321", Partition: "aws"}
+	a := &model.Account{ID: "210987654321", Partition: "aws", GroupsKnown: true}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())

@@ -53,7 +53,15 @@ func (planMarkdown) WritePlan(w io.Writer, p *plan.Plan) error {
 			for _, n := range u.DeleteInline {
 				direct = append(direct, mdCell(n)+" (inline)")
 			}
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCell(u.Name), strings.Join(joins, ", "), strings.Join(direct, ", "))
+			kept := ""
+			if len(u.Keep) > 0 {
+				var k []string
+				for _, x := range u.Keep {
+					k = append(k, mdCell(policyName(x)))
+				}
+				kept = " (kept, exempt: " + strings.Join(k, ", ") + ")"
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s%s |\n", mdCell(u.Name), strings.Join(joins, ", "), strings.Join(direct, ", "), kept)
 		}
 	}
 	if len(p.Unplanned) > 0 {

@@ -74,6 +74,43 @@ func TestTerraformDeclaresExactlyThePlan(t *testing.T) {
 			}
 		}
 	}
+	// The exclusive resources keep exactly the exempt direct policies and
+	// wait for the memberships.
+	for _, b := range body.Blocks {
+		switch b.Labels[0] {
+		case "aws_iam_user_policy_attachments_exclusive", "aws_iam_user_policies_exclusive":
+			attr := "policy_arns"
+			if b.Labels[0] == "aws_iam_user_policies_exclusive" {
+				attr = "policy_names"
+			}
+			v, diags := b.Body.Attributes[attr].Expr.Value(nil)
+			if diags.HasErrors() {
+				t.Fatalf("%s.%s is not a literal list", b.Labels[1], attr)
+			}
+			var got []string
+			for _, e := range v.AsValueSlice() {
+				got = append(got, e.AsString())
+			}
+			user := literal(b, "user_name")
+			var want []string
+			for _, u := range p.Users {
+				if u.Name != user {
+					continue
+				}
+				for _, k := range u.Keep {
+					if strings.HasPrefix(k, "arn:") == (attr == "policy_arns") {
+						want = append(want, k)
+					}
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s for %s keeps %v, want %v", b.Labels[0], user, got, want)
+			}
+			if b.Body.Attributes["depends_on"] == nil {
+				t.Errorf("%s for %s does not wait for the memberships", b.Labels[0], user)
+			}
+		}
+	}
 	want := map[string]int{
 		"aws_iam_policy": 1, "aws_iam_group": 1, "aws_iam_group_policy_attachment": 2,
 		"aws_iam_user_group_membership": 2, "aws_iam_user_policy_attachments_exclusive": 2, "aws_iam_user_policies_exclusive": 1,
@@ -98,20 +135,18 @@ func TestCLIScriptQuotesEverything(t *testing.T) {
 	}
 	// With `aws` replaced by a function that prints its arguments one per
 	// line, the script must pass every value through unchanged.
-	script := "aws() { if [ \"$1 $2\" = 'sts get-caller-identity' ]; then echo 210987654321; else printf '%s\\n' \"$@\"; fi; }\n" +
+	script := "aws() { if [ \"$1 $2\" = 'sts get-caller-identity' ]; then echo 210987654321; else printf '%s\\n' \"$@\" >&2; fi; }\n" +
 		strings.Replace(buf.String(), "set -euo pipefail", "set -euo pipefail; export -f aws 2>/dev/null || true", 1)
 	out, err := exec.Command("bash", "-c", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("script failed: %v\n%s", err, out)
 	}
-	// The create-policy output goes to /dev/null; check the others.
-	for _, want := range []string{"g'1`", "a$b", "x'y", "arn:aws:iam::210987654321:policy/iamgroups/it's-${x}"} {
+	// The fake aws prints to stderr, past the script's > /dev/null.
+	p := hostilePlan()
+	for _, want := range []string{"g'1`", "a$b", "x'y", "it's-${x}", p.Policies[0].ARN, p.Policies[0].Description, p.Policies[0].Document} {
 		if !strings.Contains(string(out), "\n"+want+"\n") {
 			t.Errorf("argument %q did not reach aws intact:\n%s", want, out)
 		}
-	}
-	if strings.Contains(string(out), "rm -rf") && !strings.Contains(buf.String(), `'from "inline" $(rm -rf /) %{if}'`) {
-		t.Error("the description is not quoted")
 	}
 }
 

@@ -98,6 +98,11 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 			slices.SortStableFunc(a.Users, compareUsers)
 		}
 	}
+	groupsKnown := slices.ContainsFunc(pages, func(p page) bool { return p.hasGroups }) &&
+		slices.ContainsFunc(pages, func(p page) bool { return p.hasPolicies })
+	for _, a := range accounts {
+		a.GroupsKnown = groupsKnown
+	}
 	if !slices.ContainsFunc(pages, func(p page) bool { return p.hasUsers }) {
 		for _, a := range accounts {
 			a.Warnings = append(a.Warnings, fmt.Sprintf(

@@ -14,13 +14,16 @@ import (
 
 // page is one GetAccountAuthorizationDetails response.
 type page struct {
-	users     []*model.User
-	groups    []model.Group
-	policies  []model.ManagedPolicy
-	hasGAAD   bool // at least one GAAD member was present
-	hasUsers  bool // the UserDetailList member was present
-	truncated bool
-	marker    string
+	users    []*model.User
+	groups   []model.Group
+	policies []model.ManagedPolicy
+	hasGAAD  bool // at least one GAAD member was present
+	hasUsers bool // the UserDetailList member was present
+	// hasGroups and hasPolicies: the GroupDetailList and Policies members
+	// were present (the output was not filtered to users).
+	hasGroups, hasPolicies bool
+	truncated              bool
+	marker                 string
 }
 
 // decoder turns GAAD JSON into model values. It is not safe for concurrent
@@ -152,7 +155,7 @@ func (x *decoder) pageMember(p *page, key string) error {
 		p.hasGAAD, p.hasUsers = true, true
 		return x.userList(p)
 	case "GroupDetailList":
-		p.hasGAAD = true
+		p.hasGAAD, p.hasGroups = true, true
 		if !x.full {
 			return x.d.Skip()
 		}
@@ -161,7 +164,7 @@ func (x *decoder) pageMember(p *page, key string) error {
 			return x.group(&p.groups[len(p.groups)-1])
 		})
 	case "Policies":
-		p.hasGAAD = true
+		p.hasGAAD, p.hasPolicies = true, true
 		if !x.full {
 			return x.d.Skip()
 		}
@@ -444,6 +447,11 @@ func (x *decoder) group(g *model.Group) error {
 }
 
 func (x *decoder) policy(p *model.ManagedPolicy) error {
+	defer func() {
+		if p.Name == "" { // some emulators omit it; the ARN ends with it
+			p.Name = p.ARN[strings.LastIndexByte(p.ARN, '/')+1:]
+		}
+	}()
 	return x.object(func(key string) error {
 		var err error
 		switch key {

@@ -253,6 +253,8 @@ func mergePage(p, q *page) {
 	p.policies = append(p.policies, q.policies...)
 	p.hasGAAD = p.hasGAAD || q.hasGAAD
 	p.hasUsers = p.hasUsers || q.hasUsers
+	p.hasGroups = p.hasGroups || q.hasGroups
+	p.hasPolicies = p.hasPolicies || q.hasPolicies
 	p.truncated, p.marker = q.truncated, q.marker
 }
 
