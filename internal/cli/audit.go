@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -306,21 +305,16 @@ func accountResults(sorted []rule.Result, id string) []rule.Result {
 }
 
 // writeReport writes to path atomically, or to out.
+// The writers buffer their own output (the JSON one in large chunks, for
+// an Organization's report), so the report goes to out or the file as is.
 func writeReport(path string, out io.Writer, w report.Writer, rep *report.Report) error {
 	if path == "" {
-		bw := bufio.NewWriterSize(out, 256<<10)
-		if err := w.Write(bw, rep); err != nil {
+		if err := w.Write(out, rep); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		return bw.Flush()
+		return nil
 	}
-	err := atomicfile.Write(path, 0o644, func(f io.Writer) error {
-		bw := bufio.NewWriterSize(f, 256<<10)
-		if err := w.Write(bw, rep); err != nil {
-			return err
-		}
-		return bw.Flush()
-	})
+	err := atomicfile.Write(path, 0o644, func(f io.Writer) error { return w.Write(f, rep) })
 	if err != nil {
 		return usageError(fmt.Errorf("--output: %w", err))
 	}

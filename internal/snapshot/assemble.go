@@ -39,16 +39,28 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 		if id, partition := pageAccount(p); id != "" {
 			current, currentPartition = id, partition
 		}
+		var lastID, lastPrefix string
+		var lastAccount *model.Account
 		accountOf := func(arn string) (*model.Account, error) {
+			if lastPrefix != "" && strings.HasPrefix(arn, lastPrefix) {
+				return lastAccount, nil // the common case: one account per page
+			}
 			id, partition := ParseARNAccount(arn)
 			if id == "" {
 				id, partition = current, currentPartition
+			}
+			if lastAccount != nil && id == lastID {
+				return lastAccount, nil // the common case: one account per page
 			}
 			if meta != nil && meta.AccountID != "" && id != meta.AccountID {
 				return nil, &pathError{msg: fmt.Sprintf("metadata.account_id is %s but %s names account %s", meta.AccountID, arn, id)}
 			}
 			a := get(id, partition)
 			lastPage[a] = p // a truncated page leaves every account it holds incomplete
+			lastID, lastAccount, lastPrefix = id, a, ""
+			if i := strings.Index(arn, ":"+id+":"); i > 0 && id != "" {
+				lastPrefix = arn[:i+len(id)+2] // "arn:aws:iam::123456789012:"
+			}
 			return a, nil
 		}
 		for _, u := range p.users {
@@ -82,20 +94,21 @@ func assemble(pages []page, meta *Metadata, src model.Source) ([]*model.Account,
 					"collect it again letting the AWS CLI paginate (no --max-items), or with `iamgroups snapshot`",
 				src.Name, displayID(a.ID), shorten(p.marker)))
 		}
+		if a.Partition == "" {
+			a.Partition = "aws"
+		}
+		// Users in name order, as IAM lists them: results come out in
+		// report order without moving large values, and a user listed
+		// twice is listed next to itself.
+		if !slices.IsSortedFunc(a.Users, compareUsers) {
+			slices.SortStableFunc(a.Users, compareUsers)
+		}
 		var dups int
 		a.Users, dups = dedupeUsers(a.Users)
 		if dups > 0 {
 			a.Warnings = append(a.Warnings, fmt.Sprintf(
 				"%s: account %s: %s listed more than once; each is audited once, with every direct policy any of its entries shows",
 				src.Name, displayID(a.ID), plural(dups, "user is", "users are")))
-		}
-		if a.Partition == "" {
-			a.Partition = "aws"
-		}
-		// Users in name order, as IAM lists them: results come out in
-		// report order without moving large values.
-		if !slices.IsSortedFunc(a.Users, compareUsers) {
-			slices.SortStableFunc(a.Users, compareUsers)
 		}
 	}
 	groupsKnown := slices.ContainsFunc(pages, func(p page) bool { return p.hasGroups }) &&
@@ -167,38 +180,48 @@ func pageAccount(p *page) (id, partition string) {
 
 // ParseARNAccount returns the account ID and partition of an ARN such as
 // arn:aws-cn:iam::123456789012:user/x, or empty strings when it names none.
+// It runs once per user of a snapshot, so it does not allocate.
 func ParseARNAccount(arn string) (account, partition string) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || len(parts[4]) != 12 {
+	var field [5]int // start of fields 1 to 5
+	n := 0
+	for i := 0; i < len(arn) && n < 5; i++ {
+		if arn[i] == ':' {
+			field[n] = i + 1
+			n++
+		}
+	}
+	if n < 5 || arn[:field[0]] != "arn:" {
 		return "", ""
 	}
-	for _, c := range parts[4] {
-		if c < '0' || c > '9' {
+	acct := arn[field[3] : field[4]-1]
+	if len(acct) != 12 {
+		return "", ""
+	}
+	for i := 0; i < len(acct); i++ {
+		if acct[i] < '0' || acct[i] > '9' {
 			return "", ""
 		}
 	}
-	return parts[4], parts[1]
+	return acct, arn[field[0] : field[1]-1]
 }
 
-// dedupeUsers keeps one entry per user ARN. When a user is listed twice
-// (outputs concatenated twice, or a page repeated), the entries are merged
-// so that a direct policy any entry shows is kept: the cleaner entry never
-// hides the other.
+// dedupeUsers keeps one entry per user ARN in users sorted by name and
+// ARN, where a user listed twice (outputs concatenated twice, a page
+// repeated) sits next to itself. The entries are merged so that a direct
+// policy any entry shows is kept: the cleaner entry never hides the other.
 func dedupeUsers(users []*model.User) ([]*model.User, int) {
-	seen := make(map[string]*model.User, len(users))
-	out := users[:0]
-	dups := 0
-	for _, u := range users {
-		first, ok := seen[u.ARN]
-		if !ok {
-			seen[u.ARN] = u
-			out = append(out, u)
+	if len(users) < 2 {
+		return users, 0
+	}
+	out := users[:1]
+	for _, u := range users[1:] {
+		if last := out[len(out)-1]; last.ARN == u.ARN && last.Name == u.Name {
+			mergeUser(last, u)
 			continue
 		}
-		dups++
-		mergeUser(first, u)
+		out = append(out, u)
 	}
-	return out, dups
+	return out, len(users) - len(out)
 }
 
 func mergeUser(into, u *model.User) {

@@ -281,13 +281,24 @@ func (x *decoder) user(u *model.User) error {
 		switch key {
 		case "UserName":
 			u.Name, err = x.unique()
-		case "UserId":
-			u.ID, err = x.unique()
 		case "Arn":
 			u.ARN, err = x.unique()
+		// An audit reports none of these; a snapshot written back and a
+		// plan keep them.
+		case "UserId":
+			if !x.full {
+				return x.d.Skip()
+			}
+			u.ID, err = x.unique()
 		case "Path":
+			if !x.full {
+				return x.d.Skip()
+			}
 			u.Path, err = x.str()
 		case "CreateDate":
+			if !x.full {
+				return x.d.Skip()
+			}
 			u.CreateDate, err = x.unique()
 		case "GroupList":
 			err = x.list(func(int) error {

@@ -318,3 +318,22 @@ func TestCompressionBombRefused(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestParseARNAccount(t *testing.T) {
+	for arn, want := range map[string][2]string{
+		"arn:aws:iam::123456789012:user/a":           {"123456789012", "aws"},
+		"arn:aws-cn:iam::123456789012:user/p/a":      {"123456789012", "aws-cn"},
+		"arn:aws-us-gov:iam::123456789012:group/g":   {"123456789012", "aws-us-gov"},
+		"arn:aws:iam::aws:policy/ReadOnlyAccess":     {"", ""},
+		"arn:aws:iam::12345678901:user/a":            {"", ""},
+		"arn:aws:iam::12345678901x:user/a":           {"", ""},
+		"x":                                          {"", ""},
+		"arn:aws:iam:":                               {"", ""},
+		"urn:aws:iam::123456789012:user/a":           {"", ""},
+		"arn:aws:iam::123456789012:user/a:with:more": {"123456789012", "aws"},
+	} {
+		if a, p := ParseARNAccount(arn); a != want[0] || p != want[1] {
+			t.Errorf("ParseARNAccount(%q) = %q, %q; want %q, %q", arn, a, p, want[0], want[1])
+		}
+	}
+}
