@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/iamgroups/iamgroups/internal/mototest"
@@ -16,8 +17,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
 
-// seeded starts a proxy in front of a fresh moto account holding n users.
-func seeded(t *testing.T, n int) (*mototest.Proxy, mototest.Seeded) {
+// emulator starts a proxy in front of a fresh moto and returns an SDK
+// configuration that reaches it, for seeding.
+func emulator(t *testing.T) (*mototest.Proxy, aws.Config) {
 	t.Helper()
 	srv := mototest.Require(t)
 	p := mototest.NewProxy(t, srv)
@@ -25,6 +27,13 @@ func seeded(t *testing.T, n int) (*mototest.Proxy, mototest.Seeded) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, cfg
+}
+
+// seeded starts a proxy in front of a fresh moto account holding n users.
+func seeded(t *testing.T, n int) (*mototest.Proxy, mototest.Seeded) {
+	t.Helper()
+	p, cfg := emulator(t)
 	return p, mototest.Seed(t, context.Background(), cfg, n)
 }
 
@@ -111,13 +120,8 @@ func TestLiveBadInput(t *testing.T) {
 }
 
 func TestOrgAuditWithAnUnreachableMember(t *testing.T) {
-	srv := mototest.Require(t)
-	p := mototest.NewProxy(t, srv)
+	p, cfg := emulator(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithBaseEndpoint(p.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
 	members := mototest.MakeOrg(t, cfg, 5)
 	mototest.Seed(t, ctx, cfg, 3)
 	p.SetRule(func(r mototest.Request) mototest.Fault {
@@ -165,13 +169,8 @@ func TestOrgAuditWithAnUnreachableMember(t *testing.T) {
 }
 
 func TestRoleARNAuditsTheAssumedAccount(t *testing.T) {
-	srv := mototest.Require(t)
-	p := mototest.NewProxy(t, srv)
+	p, cfg := emulator(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithBaseEndpoint(p.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
 	members := mototest.MakeOrg(t, cfg, 1)
 	mototest.Seed(t, ctx, cfg, 2) // users of the management account, which must not show
 	role := "arn:aws:iam::" + members[0] + ":role/Auditor"
@@ -258,5 +257,24 @@ func TestLiveAccountThatCannotBeReadIsError(t *testing.T) {
 	a := decodeAudit(t, out)
 	if a.Summary.Error != 1 || len(a.Results) != 1 || a.Results[0].Status != "ERROR" {
 		t.Errorf("summary %+v: want one ERROR result for the account", a.Summary)
+	}
+}
+
+func TestLivePlanRefusesWithoutGAAD(t *testing.T) {
+	p, _ := seeded(t, 4)
+	p.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "GetAccountAuthorizationDetails" {
+			return mototest.Deny
+		}
+		return mototest.None
+	})
+	_, errOut, code := run(t, "plan", "--endpoint-url", p.URL)
+	if code != ExitUsage || !strings.Contains(errOut, "without its groups") {
+		t.Errorf("exit %d, %q: planning from the per-user listing must be refused", code, errOut)
+	}
+	// An audit still works, through the list method.
+	out, _, code := run(t, "audit", "--endpoint-url", p.URL, "--format", "json")
+	if code != ExitFail || !strings.Contains(out, "GetAccountAuthorizationDetails was denied") {
+		t.Errorf("audit with GAAD denied: exit %d", code)
 	}
 }
