@@ -44,7 +44,7 @@ func newPlanCommand(s streams) *cobra.Command {
 			"groups as it can find, and prints the change. Inline policies become customer managed\n" +
 			"policies (one per distinct document). Existing groups are never modified; a user joins\n" +
 			"one only when that gives it nothing new. Nothing changes in AWS: `--out` writes the plan\n" +
-			"file for `iamgroups apply`, and `--format cli` prints an aws CLI script to review.",
+			"file, and `--format cli` prints an aws CLI script to review and run.",
 		Example: "  iamgroups plan --demo\n" +
 			"  iamgroups plan --snapshot prod.json --out plan.json --format markdown\n" +
 			"  iamgroups plan --profile prod-audit --group-prefix team- --out plan.json",

@@ -57,7 +57,8 @@ func newRootCommand(s streams) *cobra.Command {
 		Use:   "iamgroups",
 		Short: "Keep AWS IAM users' permissions in IAM groups (IAM-071)",
 		Long: "iamgroups finds IAM users that hold policies directly (managed or inline) instead of\n" +
-			"through groups, shows the evidence, and designs and applies the fix safely.",
+			"through groups, shows the evidence, and designs the groups that fix it without\n" +
+			"anyone gaining or losing a permission.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

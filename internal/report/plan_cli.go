@@ -21,7 +21,7 @@ func shellQuote(s string) string {
 
 func (planCLI) WritePlan(w io.Writer, p *plan.Plan) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "#!/usr/bin/env bash\n# %s\n# Account %s. Additive steps first; the removals at the end run only if\n# everything before them succeeded. Review before running; `iamgroups apply`\n# does the same with a backup, a journal and a rollback.\nset -euo pipefail\n", p.Summary(), p.AccountID)
+	fmt.Fprintf(bw, "#!/usr/bin/env bash\n# %s\n# Account %s. Additive steps first; the removals at the end run only if\n# everything before them succeeded. Review it before running it: a script\n# keeps no backup; save the account first with `iamgroups snapshot`.\nset -euo pipefail\n", p.Summary(), p.AccountID)
 	fmt.Fprintf(bw, "\nactual=$(aws sts get-caller-identity --query Account --output text)\n"+
 		"if [ \"$actual\" != %s ]; then echo \"these credentials are for account $actual, not %s\" >&2; exit 1; fi\n",
 		shellQuote(p.AccountID), p.AccountID)
