@@ -66,6 +66,7 @@ func newRootCommand(s streams) *cobra.Command {
 		newAuditCommand(s),
 		newSnapshotCommand(s),
 		newPlanCommand(s),
+		newScanIaCCommand(s),
 		newExplainCommand(s),
 		newVersionCommand(s),
 	)

@@ -29,6 +29,9 @@ type Location struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
+	// Address names the declaring resource: a Terraform address
+	// (module.m.aws_iam_user_policy.p) or a CloudFormation logical ID.
+	Address string `json:"address,omitempty"`
 }
 
 // Account is one AWS account as seen by one source.

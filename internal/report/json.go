@@ -350,6 +350,10 @@ func appendJSONLocation(b []byte, l model.Location) []byte {
 		b = append(b, `,"column":`...)
 		b = strconv.AppendInt(b, int64(l.Column), 10)
 	}
+	if l.Address != "" {
+		b = append(b, `,"address":`...)
+		b = appendJSONString(b, l.Address)
+	}
 	return append(b, '}')
 }
 

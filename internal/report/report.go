@@ -60,10 +60,11 @@ var writers = map[string]func(Options) Writer{
 	"table": func(o Options) Writer { return tableWriter{color: o.Color} },
 	"json":  func(Options) Writer { return jsonWriter{} },
 	"csv":   func(Options) Writer { return csvWriter{} },
+	"sarif": func(Options) Writer { return sarifWriter{} },
 }
 
 // formats lists the format names in the order help texts show them.
-var formats = []string{"table", "json", "csv"}
+var formats = []string{"table", "json", "csv", "sarif"}
 
 // Formats returns the names of the audit formats.
 func Formats() []string { return append([]string(nil), formats...) }

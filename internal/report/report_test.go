@@ -139,6 +139,7 @@ func TestGolden(t *testing.T) {
 		{"table_color", "table", Options{Color: true}},
 		{"json", "json", Options{}},
 		{"csv", "csv", Options{}},
+		{"sarif", "sarif", Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,7 +187,7 @@ func firstDifference(want, got []byte) string {
 }
 
 func TestFormats(t *testing.T) {
-	if got, want := Formats(), []string{"table", "json", "csv"}; !slices.Equal(got, want) {
+	if got, want := Formats(), []string{"table", "json", "csv", "sarif"}; !slices.Equal(got, want) {
 		t.Errorf("Formats() = %q, want %q", got, want)
 	}
 	if len(writers) != len(formats) {

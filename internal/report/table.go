@@ -238,6 +238,19 @@ func note(res *rule.Result) string {
 	if res.PermissionsBoundary != "" {
 		parts = append(parts, "boundary: "+policyName(res.PermissionsBoundary))
 	}
+	// Where IaC declares the policies (or the file that could not be read).
+	var at []string
+	for _, v := range res.Violations {
+		if l := v.Location; l != nil && l.File != "" && len(at) < maxListed {
+			at = append(at, fmt.Sprintf("%s:%d", l.File, l.Line))
+		}
+	}
+	if res.Status == rule.Error && res.Location != nil && res.Location.File != "" {
+		at = append(at, fmt.Sprintf("%s:%d", res.Location.File, res.Location.Line))
+	}
+	if len(at) > 0 {
+		parts = append(parts, "at "+strings.Join(at, ", "))
+	}
 	return strings.Join(parts, "; ")
 }
 

@@ -35,7 +35,7 @@ func TestTableSingleAccount(t *testing.T) {
 	got := string(render(t, "table", Options{}, r))
 	want := `STATUS  USER   DIRECT POLICIES                            GROUPS              NOTE
 PASS    alice  -                                          Admins, Developers  boundary: DevBoundary
-FAIL    bob    managed: ReadOnlyAccess, inline: S3Access  Developers
+FAIL    bob    managed: ReadOnlyAccess, inline: S3Access  Developers          at snap-prod.json:131
 EXEMPT  carol  managed: AdministratorAccess               -                   exempt: break-glass account, reviewed quarterly (expires 2030-01-01)
 
 3 users: 1 pass, 1 fail, 1 exempt, 0 error
