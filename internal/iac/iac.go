@@ -5,7 +5,7 @@
 // Scan into a model.Account so that IAM-071 and the writers treat IaC like
 // any other source.
 //
-// It imports model only.
+// It imports model and rule (to apply suppressions to results).
 package iac
 
 import "github.com/iamgroups/iamgroups/internal/model"
