@@ -50,6 +50,10 @@ func (s *Scan) Account(kind string) *model.Account {
 		}
 		return u
 	}
+	// A declared user without a literal name is known by its address;
+	// findings may reference it as the address itself (Terraform) or as
+	// "Ref: <logical ID>" (CloudFormation).
+	alias := map[string]string{}
 	for _, d := range s.Users {
 		name := d.Name
 		ref := d.Location.Address
@@ -58,9 +62,16 @@ func (s *Scan) Account(kind string) *model.Account {
 			l := d.Location
 			u.Location = &l
 		}
+		if name == "" && ref != "" {
+			alias["Ref: "+ref] = ref
+		}
 	}
 	for _, f := range s.Findings {
-		u := user(f.User, f.UserRef, model.Location{})
+		ref := f.UserRef
+		if a, ok := alias[ref]; ok && f.User == "" {
+			ref = a
+		}
+		u := user(f.User, ref, model.Location{})
 		loc := f.Location
 		policy := f.Policy
 		if policy == "" {

@@ -70,3 +70,18 @@ func TestMergeAddsUp(t *testing.T) {
 		t.Errorf("merged %+v", m)
 	}
 }
+
+// TestUnnamedDeclaredUserIsNotAFalsePass: a CloudFormation user without
+// a UserName is declared by logical ID and referenced as "Ref: <ID>"; both
+// are one user, which fails.
+func TestUnnamedDeclaredUserIsNotAFalsePass(t *testing.T) {
+	loc := model.Location{File: "t.yaml", Line: 3, Address: "Deployer"}
+	s := &Scan{
+		Users:    []User{{Location: loc}},
+		Findings: []Finding{{Location: model.Location{File: "t.yaml", Line: 9, Address: "DeployPolicy"}, UserRef: "Ref: Deployer", Kind: "inline", Policy: "deploy"}},
+	}
+	results := rule.IAM071.Check(s.Account("iac"))
+	if len(results) != 1 || results[0].Status != rule.Fail {
+		t.Errorf("results = %+v: want one FAIL user", results)
+	}
+}
