@@ -177,7 +177,7 @@ func scanFile(path string) (*iac.Scan, error) {
 	}
 	sc, err := cloudformation.ScanFile(path, data)
 	if err == nil && sc.Files == 0 {
-		sc.Errors = append(sc.Errors, iac.FileError{File: path, Msg: "not a Terraform file or plan, nor a CloudFormation template"})
+		return nil, usageError(fmt.Errorf("%s: not a Terraform file (.tf, .tf.json), a Terraform plan (terraform show -json) or a CloudFormation template", path))
 	}
 	return sc, err
 }

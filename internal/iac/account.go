@@ -81,9 +81,9 @@ func (s *Scan) Account(kind string) *model.Account {
 			policy = "(unnamed)"
 		}
 		if f.Kind == "inline" {
-			u.InlinePolicies = append(u.InlinePolicies, model.InlinePolicy{Name: policy, Location: &loc})
+			u.InlinePolicies = append(u.InlinePolicies, model.InlinePolicy{Name: policy, Location: &loc, Note: f.Note})
 		} else {
-			u.AttachedPolicies = append(u.AttachedPolicies, model.AttachedPolicy{Name: policy, ARN: policy, Location: &loc})
+			u.AttachedPolicies = append(u.AttachedPolicies, model.AttachedPolicy{Name: policy, ARN: policy, Location: &loc, Note: f.Note})
 		}
 	}
 	for _, e := range s.Errors {

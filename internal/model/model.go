@@ -108,6 +108,9 @@ type AttachedPolicy struct {
 	Name     string
 	ARN      string
 	Location *Location
+	// Note says what the source leaves open (IaC: a user decided by a
+	// variable, one branch of a condition).
+	Note string
 }
 
 // InlinePolicy is a policy document embedded in a user or group.
@@ -120,6 +123,8 @@ type InlinePolicy struct {
 	// Size is the document's length as IAM counts it (white space excluded).
 	Size     int
 	Location *Location
+	// Note says what the source leaves open (see AttachedPolicy.Note).
+	Note string
 }
 
 // Group is an IAM group.

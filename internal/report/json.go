@@ -319,6 +319,10 @@ func appendJSONViolations(b []byte, vs []rule.Violation, kind string) []byte {
 			b = append(b, `,"location":`...)
 			b = appendJSONLocation(b, *v.Location)
 		}
+		if v.Note != "" {
+			b = append(b, `,"note":`...)
+			b = appendJSONString(b, v.Note)
+		}
 		b = append(b, '}')
 	}
 	return b

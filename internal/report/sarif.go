@@ -147,7 +147,7 @@ func sarifLoc(l *model.Location, fallback string) sarifLocation {
 	if l != nil && l.File != "" {
 		loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(l.File)}}
 		if l.Line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: l.Line, StartColumn: l.Column}
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: l.Line, StartColumn: max(l.Column, 1)}
 		}
 	}
 	name := fallback
@@ -184,6 +184,7 @@ func (sarifWriter) Write(w io.Writer, r *Report) error {
 				n.Locations = []sarifLocation{sarifLoc(res.Location, "")}
 			}
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+			inv.ExecutionSuccessful = false // some input was not evaluated
 			continue
 		case rule.Pass:
 			continue
@@ -191,8 +192,7 @@ func (sarifWriter) Write(w io.Writer, r *Report) error {
 		for _, v := range res.Violations {
 			out := sarifResult{
 				RuleID: res.RuleID, RuleIndex: ruleIndex(res.RuleID), Level: sarifLevel(res.Risk),
-				Message: sarifText{fmt.Sprintf("IAM user %s gets %s policy %s directly instead of through a group",
-					res.UserName, v.Kind, v.Name)},
+				Message:   sarifText{sarifMessage(res, v)},
 				Locations: []sarifLocation{sarifLoc(v.Location, res.UserARN)},
 				PartialFingerprints: map[string]string{"iamgroups/v1": fingerprint(res.RuleID, res.AccountID, res.UserARN,
 					v.Kind, v.Name, locAddress(v.Location))},
@@ -234,4 +234,12 @@ func pascal(title string) string {
 		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
 	}
 	return b.String()
+}
+
+func sarifMessage(res *rule.Result, v rule.Violation) string {
+	msg := fmt.Sprintf("IAM user %s gets %s policy %s directly instead of through a group", res.UserName, v.Kind, v.Name)
+	if v.Note != "" {
+		msg += " (" + v.Note + ")"
+	}
+	return msg
 }

@@ -251,6 +251,13 @@ func note(res *rule.Result) string {
 	if len(at) > 0 {
 		parts = append(parts, "at "+strings.Join(at, ", "))
 	}
+	seen := map[string]bool{}
+	for _, v := range res.Violations {
+		if v.Note != "" && !seen[v.Note] {
+			seen[v.Note] = true
+			parts = append(parts, v.Note)
+		}
+	}
 	return strings.Join(parts, "; ")
 }
 

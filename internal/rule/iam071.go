@@ -126,10 +126,10 @@ func evaluateUser(a *model.Account, u *model.User, arena *[]Violation) Result {
 	}
 	start := len(*arena)
 	for _, p := range u.AttachedPolicies {
-		*arena = append(*arena, Violation{Kind: "managed", Name: p.Name, ARN: p.ARN, Location: p.Location})
+		*arena = append(*arena, Violation{Kind: "managed", Name: p.Name, ARN: p.ARN, Location: p.Location, Note: p.Note})
 	}
 	for _, p := range u.InlinePolicies {
-		*arena = append(*arena, Violation{Kind: "inline", Name: p.Name, Digest: p.Digest, Location: p.Location})
+		*arena = append(*arena, Violation{Kind: "inline", Name: p.Name, Digest: p.Digest, Location: p.Location, Note: p.Note})
 	}
 	r.Violations = (*arena)[start:len(*arena):len(*arena)]
 	r.Status = Fail

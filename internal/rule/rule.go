@@ -63,6 +63,8 @@ type Violation struct {
 	// Digest of an inline policy's canonical document.
 	Digest   string          `json:"digest,omitempty"`
 	Location *model.Location `json:"location,omitempty"`
+	// Note says what the source leaves open about it (IaC).
+	Note string `json:"note,omitempty"`
 	// Exemption is set when an exemption by policy covers this violation.
 	Exemption *Exemption `json:"exemption,omitempty"`
 }

@@ -222,7 +222,8 @@ func (m *module) resolveUser(v val, prefix string) (user, ref, note string) {
 		return v.str, "", ""
 	case valRef:
 		if x, ok := userTarget(v.str); ok {
-			ref = "aws_iam_user." + x
+			// The module path keeps instances of one module apart.
+			ref = prefix + "aws_iam_user." + x
 			u := m.users[x]
 			if u == nil {
 				return "", ref, fmt.Sprintf("the user is %s, which this module does not declare", v.str)
@@ -238,7 +239,7 @@ func (m *module) resolveUser(v val, prefix string) (user, ref, note string) {
 		if prefix != "" && strings.HasPrefix(v.str, "var.") {
 			note += " (an input of " + strings.TrimSuffix(prefix, ".") + ")"
 		}
-		return "", v.str, note
+		return "", prefix + v.str, note
 	case valAbsent:
 		return "", "(not set)", "the resource does not name the user"
 	}

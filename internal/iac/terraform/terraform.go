@@ -43,7 +43,7 @@ const (
 )
 
 func kindOf(path string) fileKind {
-	base := strings.ToLower(filepath.Base(path))
+	base := filepath.Base(path) // Terraform reads only lower-case .tf
 	switch {
 	case strings.HasSuffix(base, ".tf.json"):
 		return kindHCLJSON
@@ -130,8 +130,14 @@ func ScanDir(root string) (*iac.Scan, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") {
 			return nil
+		}
+		if !d.Type().IsRegular() {
+			// Terraform reads a symlinked file as its target.
+			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+				return nil
+			}
 		}
 		if kindOf(path) != kindNone {
 			paths = append(paths, path)
