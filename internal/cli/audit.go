@@ -89,13 +89,9 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 	if opts.outputSet && opts.Output == "" {
 		return usageError(errors.New("--output: empty file name; name a file, or drop --output to write to standard output"))
 	}
-	if opts.FailOn != "fail" && opts.FailOn != "none" {
-		return usageError(fmt.Errorf("--fail-on: %q is not a choice; use fail or none", opts.FailOn))
-	}
-	color := opts.Output == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-	w, err := report.New(opts.Format, report.Options{Color: color})
+	w, err := reportWriter(opts.FailOn, opts.Format, opts.Output, s.out)
 	if err != nil {
-		return usageError(fmt.Errorf("--format: %w", err))
+		return err
 	}
 	offline := opts.Demo || len(opts.Snapshots) > 0
 	if err := checkOutputNotInput(opts.Output, opts.Snapshots); err != nil {
@@ -156,15 +152,7 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 			fmt.Fprintln(s.err, "warning:", w)
 		}
 	}
-	switch {
-	case opts.FailOn == "none":
-		return nil
-	case rep.Partial:
-		return errPartial
-	case rep.Summary.Fail > 0 && opts.FailOn == "fail":
-		return errFindings
-	}
-	return nil
+	return outcome(opts.FailOn, rep)
 }
 
 // paceGC sets the collector's pace for one audit and returns a function

@@ -56,13 +56,9 @@ func newScanIaCCommand(s streams) *cobra.Command {
 }
 
 func runScanIaC(ctx context.Context, paths []string, opts scanOptions, s streams) error {
-	if opts.FailOn != "fail" && opts.FailOn != "none" {
-		return usageError(fmt.Errorf("--fail-on: %q is not a choice; use fail or none", opts.FailOn))
-	}
-	color := opts.Output == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-	w, err := report.New(opts.Format, report.Options{Color: color})
+	w, err := reportWriter(opts.FailOn, opts.Format, opts.Output, s.out)
 	if err != nil {
-		return usageError(fmt.Errorf("--format: %w", err))
+		return err
 	}
 	if err := checkOutputNotInput(opts.Output, paths); err != nil {
 		return usageError(err)
@@ -88,15 +84,7 @@ func runScanIaC(ctx context.Context, paths []string, opts scanOptions, s streams
 			fmt.Fprintln(s.err, "warning:", w)
 		}
 	}
-	switch {
-	case opts.FailOn == "none":
-		return nil
-	case rep.Partial:
-		return errPartial
-	case rep.Summary.Fail > 0:
-		return errFindings
-	}
-	return nil
+	return outcome(opts.FailOn, rep)
 }
 
 // scanPaths scans files and directory trees: Terraform by its adapter

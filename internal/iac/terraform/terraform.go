@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	"github.com/iamgroups/iamgroups/internal/iac"
+	"github.com/iamgroups/iamgroups/internal/model"
 )
 
 // ErrUnsupported is returned by ScanFile for a path that is neither .tf,
@@ -282,30 +283,23 @@ func modulePrefixes(modules map[string]*module, dirs []string) map[string][]stri
 	return out
 }
 
+// locationLess orders by file, line, column, then address.
+func locationLess(a, b model.Location) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	if a.Column != b.Column {
+		return a.Column < b.Column
+	}
+	return a.Address < b.Address
+}
+
 func sortScan(s *iac.Scan) {
-	sort.SliceStable(s.Findings, func(i, j int) bool {
-		a, b := s.Findings[i].Location, s.Findings[j].Location
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		return a.Address < b.Address
-	})
-	sort.SliceStable(s.Users, func(i, j int) bool {
-		a, b := s.Users[i].Location, s.Users[j].Location
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Address < b.Address
-	})
+	sort.SliceStable(s.Findings, func(i, j int) bool { return locationLess(s.Findings[i].Location, s.Findings[j].Location) })
+	sort.SliceStable(s.Users, func(i, j int) bool { return locationLess(s.Users[i].Location, s.Users[j].Location) })
 	sort.SliceStable(s.Errors, func(i, j int) bool {
 		a, b := s.Errors[i], s.Errors[j]
 		if a.File != b.File {
