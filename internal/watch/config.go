@@ -19,6 +19,7 @@ import (
 
 	"github.com/iamgroups/iamgroups/internal/exempt"
 	"github.com/iamgroups/iamgroups/internal/notify"
+	"github.com/iamgroups/iamgroups/internal/store"
 )
 
 // Defaults of the config.
@@ -103,8 +104,11 @@ func (t *Target) Source() string {
 	return strings.Join(parts, ", ")
 }
 
-// PlanFlags are the `iamgroups plan` flags that reach the target, such as
-// "--profile prod-audit" or "--snapshot prod.json" (the demo: "--demo").
+// PlanFlags are the flags that reach the target, one argument per
+// element, such as ["--profile", "prod-audit"] or ["--snapshot",
+// "prod.json"] (the demo: ["--demo"]). An Organization target adds the
+// audit-only "--org", "--org-role-name" and "--accounts", which plan
+// commands leave out.
 func (t *Target) PlanFlags() []string {
 	switch {
 	case t.Demo:
@@ -123,6 +127,11 @@ func (t *Target) PlanFlags() []string {
 	add("--external-id", t.ExternalID)
 	add("--endpoint-url", t.EndpointURL)
 	add("--region", t.Region)
+	if t.Org {
+		f = append(f, "--org")
+		add("--org-role-name", t.OrgRoleName)
+		add("--accounts", strings.Join(t.Accounts, ","))
+	}
 	return f
 }
 
@@ -186,7 +195,7 @@ func Parse(data []byte, name string, o ParseOptions) (*Config, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
-	if !filepath.IsAbs(cfg.Store) && !isPostgres(cfg.Store) {
+	if !filepath.IsAbs(cfg.Store) && !store.IsPostgres(cfg.Store) {
 		cfg.Store = filepath.Join(p.dir, cfg.Store)
 	}
 	return cfg, nil
@@ -203,11 +212,6 @@ func syntaxError(data []byte, name string, err error) error {
 		}
 	}
 	return &exempt.Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-}
-
-// isPostgres reports whether a store setting is a PostgreSQL DSN.
-func isPostgres(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 type parser struct {

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -276,6 +277,12 @@ func Events(run store.Run, changes []store.Change) []notify.Event {
 			resolved = append(resolved, f)
 		}
 	}
+	// People read names: list by account, then user name.
+	byName := func(a, b notify.Finding) int {
+		return cmp.Or(strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.UserName, b.UserName), strings.Compare(a.UserARN, b.UserARN))
+	}
+	slices.SortFunc(opened, byName)
+	slices.SortFunc(resolved, byName)
 	var out []notify.Event
 	if len(opened) > 0 {
 		out = append(out, notify.Event{Kind: notify.KindNew, Target: run.Target, RunID: run.ID, At: at, Findings: opened})

@@ -10,18 +10,16 @@ import (
 	"time"
 
 	"github.com/iamgroups/iamgroups/internal/store"
+	"github.com/iamgroups/iamgroups/internal/web"
 )
 
-// Errors of Trigger.
+// Errors of Trigger: the web package's, which the API maps to 404 and 409.
 var (
 	// ErrUnknownTarget: no target has that name.
-	ErrUnknownTarget = errors.New("unknown target")
+	ErrUnknownTarget = web.ErrUnknownTarget
 	// ErrAlreadyRunning: the target is being scanned (or waits for a
 	// slot); a second scan at once is refused.
-	ErrAlreadyRunning = errors.New("a scan of this target is already running")
-	// ErrStopped: the scheduler is not running (not started, or shutting
-	// down).
-	ErrStopped = errors.New("the scheduler is not running")
+	ErrAlreadyRunning = web.ErrAlreadyRunning
 )
 
 // ScanFunc scans one target; (*Scanner).Scan is one.
@@ -43,7 +41,7 @@ type SchedulerOptions struct {
 
 // Scheduler scans each target on its schedule, first at start, never two
 // scans of one target at once, at most Concurrency scans in all, and on
-// demand through Trigger.
+// demand through Trigger. It is the web server's web.Scheduler.
 type Scheduler struct {
 	targets []*Target
 	scan    ScanFunc
@@ -62,23 +60,6 @@ type targetState struct {
 	busy bool // scanning, or waiting for a slot
 	next time.Time
 	last *store.Run
-}
-
-// TargetStatus is a target as the scheduler sees it.
-type TargetStatus struct {
-	Name string
-	// Schedule describes when it runs: "every 6h", "cron 0 */6 * * *".
-	Schedule string
-	// Source says how it is reached: "profile prod-audit", "demo"…
-	Source string
-	// PlanFlags are the `iamgroups plan` flags that reach it.
-	PlanFlags []string
-	// Next is the next scheduled scan (zero when not running).
-	Next time.Time
-	// Running is set while a scan runs or waits for a slot.
-	Running bool
-	// Last is the last finished (or interrupted) run, nil if none.
-	Last *store.Run
 }
 
 // NewScheduler returns a scheduler of targets; Run starts it.
@@ -222,8 +203,10 @@ func (s *Scheduler) execute(ctx context.Context, t *Target, trigger string) {
 
 // Trigger starts a scan of the named target now, in the background, and
 // returns true once it is started (it may wait for a free slot). It
-// returns ErrUnknownTarget, ErrAlreadyRunning or ErrStopped otherwise. The
-// scan outlives ctx: it ends with the scheduler.
+// returns ErrUnknownTarget or ErrAlreadyRunning (wrapped) when it cannot,
+// and false without an error when the scheduler is not running (not
+// started yet, or shutting down). The scan outlives ctx: it ends with the
+// scheduler.
 func (s *Scheduler) Trigger(ctx context.Context, name string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -237,7 +220,7 @@ func (s *Scheduler) Trigger(ctx context.Context, name string) (bool, error) {
 	defer s.mu.Unlock()
 	runCtx := s.ctx
 	if runCtx == nil {
-		return false, fmt.Errorf("trigger %q: %w", name, ErrStopped)
+		return false, nil
 	}
 	st := s.state[name]
 	if st.busy {
@@ -253,23 +236,22 @@ func (s *Scheduler) Trigger(ctx context.Context, name string) (bool, error) {
 	return true, nil
 }
 
-// Targets returns every target's status, in config order.
-func (s *Scheduler) Targets() []TargetStatus {
+// Targets describes every target, in config order.
+func (s *Scheduler) Targets() []web.Target {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]TargetStatus, 0, len(s.targets))
+	out := make([]web.Target, 0, len(s.targets))
 	for _, t := range s.targets {
 		st := s.state[t.Name]
-		ts := TargetStatus{Name: t.Name, Schedule: t.Schedule.String(), Source: t.Source(), PlanFlags: t.PlanFlags(),
-			Running: st.busy}
+		wt := web.Target{Name: t.Name, Schedule: t.Schedule.String(), Running: st.busy, Flags: t.PlanFlags(),
+			Org: t.Org, OrgRoleName: t.OrgRoleName}
 		if s.ctx != nil {
-			ts.Next = st.next
+			wt.Next = st.next
 		}
 		if st.last != nil {
-			last := *st.last
-			ts.Last = &last
+			wt.LastStatus, wt.LastRunAt = st.last.Status, st.last.StartedAt
 		}
-		out = append(out, ts)
+		out = append(out, wt)
 	}
 	return out
 }

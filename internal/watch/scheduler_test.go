@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iamgroups/iamgroups/internal/store"
+	"github.com/iamgroups/iamgroups/internal/web"
 )
 
 // fakeScans records the scans a scheduler starts and how many overlap.
@@ -56,7 +57,7 @@ func (f *fakeScans) scan(ctx context.Context, t *Target, trigger string) (store.
 	case <-ctx.Done():
 		return store.Run{ID: id, Target: t.Name, Status: store.RunRunning}, ErrInterrupted
 	}
-	return store.Run{ID: id, Target: t.Name, Status: store.RunOK}, nil
+	return store.Run{ID: id, Target: t.Name, Status: store.RunOK, StartedAt: time.Now()}, nil
 }
 
 func (f *fakeScans) count(name string) int {
@@ -123,7 +124,7 @@ func TestScansAtStartThenOnInterval(t *testing.T) {
 	for _, ts := range s.Targets() {
 		if ts.Name == "b" {
 			next = ts.Next
-			if ts.Schedule != "every 1h0m0s" || ts.Source != "demo" || ts.Last == nil || ts.Last.Status != store.RunOK {
+			if ts.Schedule != "every 1h0m0s" || len(ts.Flags) != 1 || ts.Flags[0] != "--demo" || ts.LastStatus != store.RunOK || ts.LastRunAt.IsZero() {
 				t.Errorf("status of b: %+v", ts)
 			}
 		}
@@ -143,7 +144,7 @@ func TestNoOverlappingScansOfOneTarget(t *testing.T) {
 	stop := start(t, s)
 	eventually(t, "the first scan", func() bool { return f.count("slow") >= 1 })
 	for range 5 {
-		if ok, err := s.Trigger(context.Background(), "slow"); ok || !errors.Is(err, ErrAlreadyRunning) {
+		if ok, err := s.Trigger(context.Background(), "slow"); ok || !errors.Is(err, web.ErrAlreadyRunning) {
 			t.Errorf("Trigger during a scan: %v, %v; want ErrAlreadyRunning", ok, err)
 		}
 	}
@@ -183,11 +184,11 @@ func TestTrigger(t *testing.T) {
 	f := newFakeScans(0)
 	f.release = make(chan struct{})
 	s := NewScheduler([]Target{every("prod", time.Hour)}, f.scan, SchedulerOptions{})
-	if _, err := s.Trigger(context.Background(), "prod"); !errors.Is(err, ErrStopped) {
-		t.Errorf("Trigger before Run: %v", err)
+	if ok, err := s.Trigger(context.Background(), "prod"); ok || err != nil {
+		t.Errorf("Trigger before Run: %v, %v; want false, nil", ok, err)
 	}
 	stop := start(t, s)
-	if _, err := s.Trigger(context.Background(), "dev"); !errors.Is(err, ErrUnknownTarget) || err.Error() != `trigger "dev": unknown target` {
+	if _, err := s.Trigger(context.Background(), "dev"); !errors.Is(err, web.ErrUnknownTarget) || err.Error() != `trigger "dev": unknown target` {
 		t.Errorf("unknown target: %v", err)
 	}
 	eventually(t, "the scan at start", func() bool { return f.count("prod") == 1 })
@@ -205,8 +206,8 @@ func TestTrigger(t *testing.T) {
 	if f.triggers[0] != "prod/schedule" || f.triggers[1] != "prod/api" {
 		t.Errorf("triggers %v", f.triggers)
 	}
-	if _, err := s.Trigger(context.Background(), "prod"); !errors.Is(err, ErrStopped) {
-		t.Errorf("Trigger after Run: %v", err)
+	if ok, err := s.Trigger(context.Background(), "prod"); ok || err != nil {
+		t.Errorf("Trigger after Run: %v, %v; want false, nil", ok, err)
 	}
 	if s.Targets()[0].Next != (time.Time{}) {
 		t.Errorf("a stopped scheduler shows a next scan")
@@ -223,11 +224,14 @@ func TestCancellationInterruptsRunningScans(t *testing.T) {
 		t.Errorf("interrupted runs %v, want two", stopped)
 	}
 	for _, ts := range s.Targets() {
-		if ts.Running || ts.Last == nil || ts.Last.Status != store.RunInterrupted {
+		if ts.Running || ts.LastStatus != store.RunInterrupted {
 			t.Errorf("%s after shutdown: %+v", ts.Name, ts)
 		}
 	}
 }
+
+// The scheduler is what the web server calls.
+var _ web.Scheduler = (*Scheduler)(nil)
 
 func TestCronTargetWaitsForItsTime(t *testing.T) {
 	sched, err := ParseCron("0 0 1 1 *") // once a year
