@@ -21,7 +21,8 @@ type Scheduler interface {
 	// Targets describes every configured target, in configuration order.
 	Targets() []Target
 	// Trigger starts a scan of the named target now, without waiting for it
-	// to finish. It returns ErrUnknownTarget or ErrAlreadyRunning (possibly
+	// to finish; ctx is the HTTP request's and bounds the call only, so the
+	// scan must not be tied to it. It returns ErrUnknownTarget or ErrAlreadyRunning (possibly
 	// wrapped) when it cannot; accepted is false with a nil error when the
 	// scheduler declines for another reason (it is shutting down).
 	Trigger(ctx context.Context, target string) (accepted bool, err error)
