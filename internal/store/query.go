@@ -292,12 +292,14 @@ func (s *sqlStore) UserHistory(ctx context.Context, account, user string, limitR
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("read history of %s: %w", user, ErrNotFound)
 	}
-	// Walk the runs newest first and look each one up by its key: the
-	// results table is ordered by run, and a user is in most runs.
+	// Walk the runs newest first and look the user up in each by the
+	// results key (run, user): the results table has no index by user, which
+	// would cost as much as the table and be written all over on every run.
+	// CROSS JOIN tells SQLite to keep runs as the outer loop.
 	rows, err = c.query(ctx, `SELECT r.id, r.started_ns, r.target, x.status, e.body
-		FROM runs r JOIN results x ON x.run_id = r.id
+		FROM runs r CROSS JOIN results x
 		LEFT JOIN evidence e ON e.id = x.evidence_id
-		WHERE x.subject_id IN (`+strings.Repeat("?,", len(ids)-1)+`?)
+		WHERE x.run_id = r.id AND x.subject_id IN (`+strings.Repeat("?,", len(ids)-1)+`?)
 		ORDER BY r.id DESC`+s.d.limit(limitRuns, 0), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s in store %s: %w", user, s.name, err)

@@ -31,22 +31,43 @@ func Seed(ctx context.Context, s store.Store, target string, runs, users int, se
 	if runs < 0 || users < 0 {
 		return fmt.Errorf("seed store: runs and users must not be negative (got %d, %d)", runs, users)
 	}
-	e := newEstate(users, seed)
-	for k := range runs {
-		if k > 0 {
-			e.evolve()
-		}
-		start := SeedStart.Add(time.Duration(k) * SeedEvery)
-		id, err := s.BeginRun(ctx, store.RunStart{Target: target, Trigger: "schedule", Source: "organization", StartedAt: start})
+	h := NewHistory(target, users, seed)
+	for range runs {
+		start, end := h.Next()
+		id, err := s.BeginRun(ctx, start)
 		if err != nil {
 			return fmt.Errorf("seed store: %w", err)
 		}
-		end := e.scan(start)
 		if _, err := s.FinishRun(ctx, id, end); err != nil {
 			return fmt.Errorf("seed store: %w", err)
 		}
 	}
 	return nil
+}
+
+// History is the estate Seed simulates, one scan at a time, for tests and
+// benchmarks that record runs themselves.
+type History struct {
+	e      *estate
+	target string
+	runs   int
+}
+
+// NewHistory starts the history Seed(ctx, s, target, …, users, seed)
+// records.
+func NewHistory(target string, users int, seed int64) *History {
+	return &History{e: newEstate(users, seed), target: target}
+}
+
+// Next returns the next scan of the estate: how the run starts and how it
+// ends. The estate changes a little between two scans.
+func (h *History) Next() (store.RunStart, store.RunEnd) {
+	if h.runs > 0 {
+		h.e.evolve()
+	}
+	start := SeedStart.Add(time.Duration(h.runs) * SeedEvery)
+	h.runs++
+	return store.RunStart{Target: h.target, Trigger: "schedule", Source: "organization", StartedAt: start}, h.e.scan(start)
 }
 
 // seedUser is one user of the seeded estate and what it holds now.
