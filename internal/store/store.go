@@ -72,7 +72,9 @@ type RunEnd struct {
 	Error string
 	// Accounts are the accounts the run covered, including those that came
 	// back ERROR. Findings of a covered account that no result fails any
-	// more are resolved; accounts not covered are left alone.
+	// more are resolved; accounts not covered are left alone. An account
+	// that came back as one account-level ERROR result (no user name or
+	// ARN), and every account of a RunFailed run, resolves nothing.
 	Accounts []string
 	// Results are every result of the run (all statuses). An ERROR result
 	// neither opens nor resolves a finding: what it hides is unknown.
@@ -125,21 +127,26 @@ type Finding struct {
 	UserARN     string
 	// State is FindingOpen or FindingResolved.
 	State string
-	// Status is the user's status in the last run that evaluated it.
+	// Status is the user's status in the last run that reported it, ERROR
+	// included (an ERROR leaves State as it was). A user that disappeared
+	// from a covered account keeps the status it last had.
 	Status     rule.Status
 	FirstSeen  time.Time
 	LastSeen   time.Time  // last run in which it failed
 	ResolvedAt *time.Time // nil while open
 	// Reopened counts how often it failed again after being resolved.
 	Reopened int
+	// Evidence is from the last run in which the user was FAIL or EXEMPT:
+	// a finding resolved by a PASS keeps what it failed for.
 	Evidence Evidence
 }
 
 // Change is one lifecycle event caused by a run.
 type Change struct {
-	Kind    string // ChangeNew, ChangeResolved or ChangeReopened
-	RunID   int64
-	At      time.Time
+	Kind  string // ChangeNew, ChangeResolved or ChangeReopened
+	RunID int64
+	At    time.Time // the run's start
+	// Finding is the finding as it stood right after the run.
 	Finding Finding
 }
 
@@ -148,8 +155,8 @@ type FindingQuery struct {
 	Target    string
 	State     string // FindingOpen, FindingResolved or "" for both
 	AccountID string
-	// User matches a user name or ARN: exact, or a substring when it
-	// contains no '*'; '*' is a wildcard.
+	// User matches a user name or ARN, case-insensitively: exact, or a
+	// substring when it contains no '*'; '*' is a wildcard.
 	User string
 	// Policy matches a managed policy ARN or name, or an inline policy name,
 	// in the evidence (same matching as User).
@@ -195,7 +202,8 @@ type UserState struct {
 
 // Store is the history. Implementations are safe for concurrent use.
 // Every write is one transaction: a run is recorded completely or not at
-// all, and a crash at any point leaves earlier history intact.
+// all, and a crash at any point leaves earlier history intact. Times come
+// back in UTC.
 type Store interface {
 	// BeginRun records a run as running and returns its ID.
 	BeginRun(ctx context.Context, start RunStart) (int64, error)
