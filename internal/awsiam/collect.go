@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -163,20 +164,32 @@ func normalize(a *model.Account) {
 }
 
 // docCache parses each distinct policy document once.
-type docCache map[string]policydoc.Document
+type docCache map[string]cachedDoc
+
+type cachedDoc struct {
+	policydoc.Document
+	// text is the document as IAM holds it, URL-decoded: what apply
+	// backs up and rollback puts back.
+	text string
+}
 
 func (c docCache) inline(name string, doc *string) (model.InlinePolicy, error) {
 	raw := aws.ToString(doc)
 	d, ok := c[raw]
 	if !ok {
-		var err error
-		d, err = policydoc.ParseString(raw)
+		parsed, err := policydoc.ParseString(raw)
 		if err != nil {
 			return model.InlinePolicy{}, fmt.Errorf("policy %q: %w", name, err)
 		}
+		text := raw
+		if strings.HasPrefix(raw, "%") {
+			// ParseString has just decoded it without error.
+			text, _ = url.PathUnescape(raw)
+		}
+		d = cachedDoc{parsed, text}
 		c[raw] = d
 	}
-	return model.InlinePolicy{Name: name, Digest: d.Digest, Canonical: d.Canonical, Size: d.Size}, nil
+	return model.InlinePolicy{Name: name, Digest: d.Digest, Canonical: d.Canonical, Size: d.Size, Document: d.text}, nil
 }
 
 func attached(ps []types.AttachedPolicy) []model.AttachedPolicy {

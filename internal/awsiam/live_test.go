@@ -136,7 +136,7 @@ func TestThrottledCollectionCompletes(t *testing.T) {
 		return mototest.None
 	})
 	for _, m := range []Method{MethodGAAD, MethodList} {
-		s, err := NewSession(ctx, Options{EndpointURL: p.URL, maxBackoff: 50 * time.Millisecond})
+		s, err := NewSession(ctx, Options{EndpointURL: p.URL, MaxBackoff: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

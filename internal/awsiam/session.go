@@ -35,9 +35,9 @@ type Options struct {
 	// MaxAttempts bounds the SDK's attempts per call (default 10: IAM is a
 	// low-rate API and throttles readily).
 	MaxAttempts int
-	// maxBackoff caps the wait between attempts (default 5s); tests that
+	// MaxBackoff caps the wait between attempts (default 5s); tests that
 	// throttle thousands of calls shorten it.
-	maxBackoff time.Duration
+	MaxBackoff time.Duration
 }
 
 // DefaultRegion is used when neither a flag nor the environment sets one.
@@ -71,7 +71,7 @@ func NewSession(ctx context.Context, o Options) (*Session, error) {
 	if attempts == 0 {
 		attempts = 10
 	}
-	maxBackoff := o.maxBackoff
+	maxBackoff := o.MaxBackoff
 	if maxBackoff == 0 {
 		maxBackoff = 5 * time.Second
 	}

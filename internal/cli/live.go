@@ -33,11 +33,7 @@ type liveOptions struct {
 }
 
 func (o *liveOptions) addFlags(f *pflag.FlagSet, org bool) {
-	f.StringVar(&o.Profile, "profile", "", "AWS shared config `PROFILE` (default: the standard credential chain)")
-	f.StringVar(&o.Region, "region", "", "AWS `REGION` for the SDK; IAM is global (default: from the environment, else "+awsiam.DefaultRegion+")")
-	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send IAM, STS and Organizations calls to `URL` (an emulator); AWS_ENDPOINT_URL works too")
-	f.StringVar(&o.RoleARN, "role-arn", "", "assume `ARN` before reading")
-	f.StringVar(&o.ExternalID, "external-id", "", "external `ID` for --role-arn")
+	o.addAccessFlags(f)
 	f.StringVar(&o.Method, "method", "auto", "how users are read: gaad (GetAccountAuthorizationDetails), list (per user), auto (gaad, list if gaad is denied)")
 	f.IntVar(&o.ListConcurrency, "list-concurrency", 4, "users read at once by the list method")
 	if org {
@@ -46,6 +42,15 @@ func (o *liveOptions) addFlags(f *pflag.FlagSet, org bool) {
 		f.StringSliceVar(&o.Accounts, "accounts", nil, "with --org, only these account `IDS` (comma-separated)")
 		f.IntVar(&o.Concurrency, "concurrency", 8, "with --org, accounts audited at once")
 	}
+}
+
+// addAccessFlags adds the flags that say which account to reach and how.
+func (o *liveOptions) addAccessFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.Profile, "profile", "", "AWS shared config `PROFILE` (default: the standard credential chain)")
+	f.StringVar(&o.Region, "region", "", "AWS `REGION` for the SDK; IAM is global (default: from the environment, else "+awsiam.DefaultRegion+")")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send IAM, STS and Organizations calls to `URL` (an emulator); AWS_ENDPOINT_URL works too")
+	f.StringVar(&o.RoleARN, "role-arn", "", "assume `ARN` before reading")
+	f.StringVar(&o.ExternalID, "external-id", "", "external `ID` for --role-arn")
 }
 
 // changed reports the live flags set on the command line.

@@ -12,11 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamgroups/iamgroups/internal/awsiam"
 	"github.com/iamgroups/iamgroups/internal/demo"
@@ -69,67 +64,16 @@ const demoAccountID = "111122223333"
 func demoInMoto(t *testing.T, endpoint string) aws.Credentials {
 	t.Helper()
 	ctx := context.Background()
-	base, err := config.LoadDefaultConfig(ctx, config.WithBaseEndpoint(endpoint))
+	cfg, creds, err := mototest.InAccount(ctx, endpoint, demoAccountID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), "arn:aws:iam::"+demoAccountID+":role/seed")
-	creds, err := provider.Retrieve(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := base.Copy()
-	cfg.Credentials = aws.NewCredentialsCache(provider)
-	c := iam.NewFromConfig(cfg)
 	accounts, err := snapshot.Decode(demo.Account, "demo", snapshot.Options{Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := accounts[0]
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("seed the demo: %s: %v", what, err)
-		}
-	}
-	for _, p := range a.Policies {
-		_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.Name), Path: aws.String(p.Path), PolicyDocument: aws.String(p.Document)})
-		must("create policy "+p.Name, err)
-	}
-	for _, g := range a.Groups {
-		_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(g.Name), Path: aws.String(g.Path)})
-		must("create group "+g.Name, err)
-		for _, p := range g.AttachedPolicies {
-			_, err := c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(g.Name), PolicyArn: aws.String(p.ARN)})
-			must("attach "+p.ARN+" to "+g.Name, err)
-		}
-		for _, p := range g.InlinePolicies {
-			_, err := c.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(g.Name), PolicyName: aws.String(p.Name), PolicyDocument: aws.String(p.Canonical)})
-			must("put group policy", err)
-		}
-	}
-	for _, u := range a.Users {
-		in := &iam.CreateUserInput{UserName: aws.String(u.Name), Path: aws.String(u.Path)}
-		if u.PermissionsBoundary != "" {
-			in.PermissionsBoundary = aws.String(u.PermissionsBoundary)
-		}
-		for _, tg := range u.Tags {
-			in.Tags = append(in.Tags, types.Tag{Key: aws.String(tg.Key), Value: aws.String(tg.Value)})
-		}
-		_, err := c.CreateUser(ctx, in)
-		must("create user "+u.Name, err)
-		for _, g := range u.Groups {
-			_, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(u.Name), GroupName: aws.String(g)})
-			must("add to group", err)
-		}
-		for _, p := range u.AttachedPolicies {
-			_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(u.Name), PolicyArn: aws.String(p.ARN)})
-			must("attach "+p.ARN+" to "+u.Name, err)
-		}
-		for _, p := range u.InlinePolicies {
-			_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(u.Name), PolicyName: aws.String(p.Name), PolicyDocument: aws.String(p.Canonical)})
-			must("put user policy", err)
-		}
+	if err := mototest.SeedModel(ctx, cfg, accounts[0]); err != nil {
+		t.Fatalf("seed the demo: %v", err)
 	}
 	return creds
 }

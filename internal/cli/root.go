@@ -66,6 +66,8 @@ func newRootCommand(s streams) *cobra.Command {
 		newAuditCommand(s),
 		newSnapshotCommand(s),
 		newPlanCommand(s),
+		newApplyCommand(s),
+		newRollbackCommand(s),
 		newScanIaCCommand(s),
 		newExplainCommand(s),
 		newVersionCommand(s),

@@ -120,6 +120,9 @@ type InlinePolicy struct {
 	Digest string
 	// Canonical is the canonical JSON of the document.
 	Canonical string
+	// Document is the document exactly as the source gave it, kept only
+	// when asked for (apply backs it up verbatim).
+	Document string
 	// Size is the document's length as IAM counts it (white space excluded).
 	Size     int
 	Location *Location

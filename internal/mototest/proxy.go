@@ -2,6 +2,7 @@ package mototest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"maps"
 	"net/http"
@@ -27,6 +28,10 @@ const (
 	Expired           // 403 ExpiredToken
 	NotFound          // 404 NoSuchEntity, as for an entity deleted meanwhile
 	Invalid           // 400 InvalidInput, which the SDK does not retry
+	// Drop forwards the call, so that it takes effect, then closes the
+	// connection without the answer: a crash between a call and its
+	// outcome, as the caller sees it.
+	Drop
 )
 
 // Request is what a fault rule sees of a call.
@@ -38,6 +43,8 @@ type Request struct {
 	Params url.Values
 	// N is the number of calls of Op seen so far, this one included.
 	N int
+	// Status is the emulator's HTTP status, set for the observer.
+	Status int
 }
 
 // Proxy forwards to moto_server, counting calls by operation and
@@ -124,8 +131,26 @@ func StartProxy(targetURL string) (*Proxy, error) {
 				}
 			}
 			writeError(w, json, http.StatusBadGateway, "ServiceFailure", "reset")
+		case Drop:
+			// Forward with a context of its own, so that the caller
+			// going away cannot cancel the call half-way.
+			rec := &statusRecorder{ResponseWriter: discard{}, status: http.StatusOK}
+			rp.ServeHTTP(rec, r.Clone(context.WithoutCancel(r.Context())))
+			req.Status = rec.status
+			if observer != nil {
+				observer(req)
+			}
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			writeError(w, json, http.StatusBadGateway, "ServiceFailure", "dropped")
 		default:
-			rp.ServeHTTP(w, r)
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			rp.ServeHTTP(rec, r)
+			req.Status = rec.status
 			if observer != nil {
 				observer(req)
 			}
@@ -134,6 +159,24 @@ func StartProxy(targetURL string) (*Proxy, error) {
 	p.URL = p.srv.URL
 	return p, nil
 }
+
+// statusRecorder remembers the status of a response it passes on.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// discard is a ResponseWriter that keeps nothing.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
 
 // describe names the operation of a request.
 func describe(r *http.Request, body []byte) Request {
