@@ -98,17 +98,27 @@ type StaleError struct {
 	Drifts []Drift
 	// Since is "planning" or "the run started".
 	Since string
+	// Run is an earlier run directory of the same plan, if there is one:
+	// the likely cause.
+	Run string
 }
 
 func (e *StaleError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stale plan: the account changed since %s; nothing was changed", e.Since)
-	for _, d := range e.Drifts {
+	for i, d := range e.Drifts {
+		if i == 30 {
+			fmt.Fprintf(&b, "\n  and %d more", len(e.Drifts)-i)
+			break
+		}
 		b.WriteString("\n  " + d.String())
 	}
-	if e.Since == "planning" {
+	switch {
+	case e.Run != "":
+		fmt.Fprintf(&b, "\nthis plan was applied already, by the run in %s: resume or roll back that run, or plan again", e.Run)
+	case e.Since == "planning":
 		b.WriteString("\nplan again from the account as it is now")
-	} else {
+	default:
 		b.WriteString("\nundo those changes and resume, or roll back")
 	}
 	return b.String()
@@ -159,6 +169,9 @@ func (r *Runner) opts() Options {
 	o := r.Opts
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	if o.DryRun {
+		o.Concurrency = 1 // list the calls in plan order
 	}
 	if o.VerifyAttempts <= 0 {
 		o.VerifyAttempts = 3
@@ -250,7 +263,7 @@ func (r *Runner) Apply(ctx context.Context, p *plan.Plan, planData []byte) (*Rep
 		return nil, err
 	}
 	if drift := freshDrift(s, p); len(drift) > 0 {
-		return nil, &StaleError{Drifts: drift, Since: "planning"}
+		return nil, &StaleError{Drifts: drift, Since: "planning", Run: earlierRun(o.JournalRoot, p.AccountID, planData)}
 	}
 	if !o.DryRun {
 		j, err := createJournal(o.JournalRoot, p.AccountID, planData, o.Now())
@@ -457,7 +470,7 @@ func (x *run) stage(ctx context.Context, phase string, calls []Call) error {
 	if err := x.note(Entry{Event: "phase", Phase: phase}); err != nil {
 		return err
 	}
-	x.logf("%s phase: %d call(s).", capitalize(phase), len(calls))
+	x.logf("%s: %d call(s).", phaseTitle[phase], len(calls))
 	var created []Call
 	for len(calls) > 0 {
 		n := 1
@@ -487,11 +500,14 @@ func (x *run) stage(ctx context.Context, phase string, calls []Call) error {
 	return nil
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+// phaseTitle names the phases for people.
+var phaseTitle = map[string]string{
+	"additive":             "Additive phase (policies, groups, attachments, memberships)",
+	"subtractive":          "Subtractive phase (direct policies)",
+	"rollback-restore":     "Restoring direct policies",
+	"rollback-memberships": "Removing the memberships the run added",
+	"rollback-groups":      "Deleting the groups the run created",
+	"rollback-policies":    "Deleting the policies the run created",
 }
 
 // batch makes calls of one operation concurrently and returns the

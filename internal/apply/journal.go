@@ -304,6 +304,19 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// earlierRun returns the newest run directory under root that holds the
+// same plan, or "".
+func earlierRun(root, accountID string, planData []byte) string {
+	dirs, _ := filepath.Glob(filepath.Join(root, accountID+"-*"))
+	sum := sha256Hex(planData)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if data, err := os.ReadFile(filepath.Join(dirs[i], planFile)); err == nil && sha256Hex(data) == sum {
+			return dirs[i]
+		}
+	}
+	return ""
+}
+
 // loadRun reads a run directory's plan and backup.
 func loadRun(dir string) (*plan.Plan, []byte, *Backup, error) {
 	data, err := os.ReadFile(filepath.Join(dir, planFile))

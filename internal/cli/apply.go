@@ -217,6 +217,9 @@ func finishRun(opts applyOptions, s streams, r *apply.Runner, sess *awsiam.Sessi
 		fmt.Fprintf(s.err, "API calls: %s.\n", formatOps(sess.Calls.Counts()))
 	}
 	if rep != nil {
+		if rep.Skipped > 0 {
+			fmt.Fprintf(s.err, "Skipped %d action(s) that a fresh read showed done.\n", rep.Skipped)
+		}
 		for _, w := range rep.Warnings {
 			fmt.Fprintln(s.err, "warning:", w)
 		}
