@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,12 +83,35 @@ func TestApplyAndRollbackDemo(t *testing.T) {
 		t.Errorf("the journal ends with %+v", last)
 	}
 
+	seen := map[string]bool{}
+	for op := range e.proxy.Calls() {
+		seen[op] = true
+	}
 	e.proxy.ResetCounts()
 	if _, err := e.runner(4).Rollback(ctx, rep.Dir); err != nil {
 		t.Fatal(err)
 	}
 	restored := e.read(t)
 	e.shadow.check(t, restored)
+	// The README's policy for apply is exactly what apply and rollback
+	// called (the role assumption is the tests' way into the account).
+	for op := range e.proxy.Calls() {
+		seen[op] = true
+	}
+	var called []string
+	for op := range seen {
+		switch op {
+		case "AssumeRole":
+		case "GetCallerIdentity":
+			called = append(called, "sts:"+op)
+		default:
+			called = append(called, "iam:"+op)
+		}
+	}
+	slices.Sort(called)
+	if want := readmeActions(t, "<!-- apply-policy -->"); !slices.Equal(called, want) {
+		t.Errorf("apply and rollback called %v; the README's policy allows %v", called, want)
+	}
 	if d := diff(view(e.before), view(restored)); d != "" {
 		t.Errorf("rollback did not restore the account:\n%s", d)
 	}

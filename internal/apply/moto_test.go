@@ -2,8 +2,10 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -395,4 +397,30 @@ func attach(t *testing.T, e *env, user, arn string) {
 	if _, err := iam.NewFromConfig(e.direct).AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readmeActions returns the actions of the JSON policy that follows marker
+// in the README.
+func readmeActions(t *testing.T, marker string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), marker)
+	if !ok {
+		t.Fatalf("README.md has no %s marker", marker)
+	}
+	_, block, _ := strings.Cut(after, "```json\n")
+	block, _, _ = strings.Cut(block, "```")
+	var policy struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal([]byte(block), &policy); err != nil {
+		t.Fatalf("the README's policy after %s is not JSON: %v", marker, err)
+	}
+	var actions []string
+	for _, st := range policy.Statement {
+		actions = append(actions, st.Action...)
+	}
+	slices.Sort(actions)
+	return actions
 }
