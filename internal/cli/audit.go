@@ -19,6 +19,8 @@ import (
 	"github.com/iamgroups/iamgroups/internal/report"
 	"github.com/iamgroups/iamgroups/internal/rule"
 	"github.com/iamgroups/iamgroups/internal/snapshot"
+	"github.com/iamgroups/iamgroups/internal/store"
+	"github.com/iamgroups/iamgroups/internal/watch"
 	"github.com/spf13/cobra"
 )
 
@@ -35,6 +37,9 @@ type auditOptions struct {
 	FailOn    string
 	Stats     bool
 	Live      liveOptions
+	// Store, when set, records the audit as a run of Target in the history.
+	Store  string
+	Target string
 	// liveFlags are the live flags given, refused with --demo/--snapshot.
 	liveFlags []string
 	// outputSet is whether --output was given (possibly empty).
@@ -80,6 +85,8 @@ func newAuditCommand(s streams) *cobra.Command {
 	f.StringVar(&opts.Config, "config", "", "exemptions config `FILE` (default "+defaultConfig+" if present; the demo's own with --demo)")
 	f.StringVar(&opts.FailOn, "fail-on", "fail", "fail: exit 1 on any FAIL and 3 on incomplete results; none: report only, exit 0")
 	f.BoolVar(&opts.Stats, "stats", false, "print the AWS API calls made, by operation, on standard error")
+	f.StringVar(&opts.Store, "store", "", "also record the audit as a run in the history: a SQLite `FILE` or a postgres:// DSN (see `iamgroups history`)")
+	f.StringVar(&opts.Target, "target", "cli", "with --store, the target `NAME` the run is recorded under")
 	opts.Live.addFlags(f, true)
 	cmd.MarkFlagsMutuallyExclusive("demo", "snapshot")
 	return cmd
@@ -103,6 +110,17 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 	cfg, err := loadConfig(opts)
 	if err != nil {
 		return usageError(err)
+	}
+	started := opts.now()
+	var history store.Store
+	if opts.Store != "" {
+		if err := watch.CheckTargetName(opts.Target); err != nil {
+			return usageError(fmt.Errorf("--target: %w", err))
+		}
+		if history, err = openHistory(ctx, opts.Store, true); err != nil {
+			return err
+		}
+		defer history.Close()
 	}
 	var accounts []*model.Account
 	var live *liveResult
@@ -145,6 +163,11 @@ func runAudit(ctx context.Context, opts auditOptions, s streams) error {
 	}
 	if err := writeReport(opts.Output, s.out, w, rep); err != nil {
 		return err
+	}
+	if history != nil {
+		if err := recordAudit(ctx, history, opts.Target, opts, started, accounts, rep); err != nil {
+			return err
+		}
 	}
 	if opts.Format == "csv" {
 		// CSV has no place for them.

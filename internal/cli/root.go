@@ -69,6 +69,8 @@ func newRootCommand(s streams) *cobra.Command {
 		newApplyCommand(s),
 		newRollbackCommand(s),
 		newScanIaCCommand(s),
+		newServeCommand(s),
+		newHistoryCommand(s),
 		newExplainCommand(s),
 		newVersionCommand(s),
 	)

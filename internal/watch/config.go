@@ -20,6 +20,7 @@ import (
 	"github.com/iamgroups/iamgroups/internal/exempt"
 	"github.com/iamgroups/iamgroups/internal/notify"
 	"github.com/iamgroups/iamgroups/internal/store"
+	"github.com/iamgroups/iamgroups/internal/web"
 )
 
 // Defaults of the config.
@@ -41,7 +42,8 @@ type Config struct {
 	Store string
 	// Listen is the HTTP server's host:port.
 	Listen string
-	// AuthTokenEnv names the environment variable holding the API token.
+	// AuthTokenEnv names the environment variable holding the API token
+	// (default web.TokenEnv; then an unset variable means no token).
 	AuthTokenEnv string
 	// AuthToken is the token read from AuthTokenEnv. It is a secret: never
 	// print or log it.
@@ -195,6 +197,10 @@ func Parse(data []byte, name string, o ParseOptions) (*Config, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	if cfg.AuthTokenEnv == "" {
+		cfg.AuthTokenEnv = web.TokenEnv
+		cfg.AuthToken, _ = o.LookupEnv(web.TokenEnv)
+	}
 	if !filepath.IsAbs(cfg.Store) && !store.IsPostgres(cfg.Store) {
 		cfg.Store = filepath.Join(p.dir, cfg.Store)
 	}
@@ -323,6 +329,14 @@ func (p *parser) envName(n *yaml.Node, field string) (string, bool) {
 
 var targetNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
+// CheckTargetName refuses what cannot name a target.
+func CheckTargetName(name string) error {
+	if !targetNameRE.MatchString(name) {
+		return fmt.Errorf("%q is not a valid name; use up to 63 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
 func (p *parser) targets(n *yaml.Node) []Target {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -371,8 +385,8 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 		switch kv.key {
 		case "name":
 			if s, ok := p.nonEmpty(v, f, "a name such as prod"); ok {
-				if !targetNameRE.MatchString(s) {
-					p.errorf(v, f, "%q is not a valid name; use up to 63 letters, digits, '.', '_' or '-', starting with a letter or digit", s)
+				if err := CheckTargetName(s); err != nil {
+					p.errorf(v, f, "%v", err)
 				}
 				t.Name, nameNode = s, v
 			}

@@ -110,8 +110,12 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Store != filepath.Join("conf", DefaultStore) || cfg.Listen != DefaultListen || cfg.Concurrency != DefaultConcurrency ||
-		cfg.AuthToken != "" || cfg.Notify != nil || cfg.Exemptions != nil {
+		cfg.AuthToken != "" || cfg.AuthTokenEnv != "IAMGROUPS_TOKEN" || cfg.Notify != nil || cfg.Exemptions != nil {
 		t.Errorf("defaults %+v", cfg)
+	}
+	withToken, err := Parse([]byte("targets:\n  - {name: d, demo: true, every: 1h}\n"), "c.yaml", ParseOptions{LookupEnv: testEnv})
+	if err != nil || withToken.AuthToken != "t0ken" {
+		t.Errorf("the token is not read from IAMGROUPS_TOKEN by default: %v", err)
 	}
 	pg, err := Parse([]byte("store: postgres://iamgroups@db/iamgroups\ntargets:\n  - {name: d, demo: true, every: 1h}\n"), "c.yaml", ParseOptions{})
 	if err != nil || pg.Store != "postgres://iamgroups@db/iamgroups" {
