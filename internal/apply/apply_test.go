@@ -126,7 +126,17 @@ func TestFaultAtEveryCall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: one apply, resume and rollback per write of the demo plan")
 	}
-	e := setup(t)
+	srv := mototest.Require(t)
+	// The two faults run side by side, each in an account of its own.
+	for kind, account := range map[string]string{"5xx": "111122223333", "crash": "444455556666"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			faultAtEveryCall(t, setupIn(t, srv, account, ""), kind)
+		})
+	}
+}
+
+func faultAtEveryCall(t *testing.T, e *env, kind string) {
 	ctx := context.Background()
 	original := view(e.before)
 
@@ -141,54 +151,52 @@ func TestFaultAtEveryCall(t *testing.T) {
 	}
 	writes := len(e.plan.Actions)
 
-	for _, kind := range []string{"5xx", "crash"} {
-		for k := 1; k <= writes; k++ {
-			if d := diff(original, view(e.read(t))); d != "" {
-				t.Fatalf("%s at write %d: the account is not back to the original before the run:\n%s", kind, k, d)
+	for k := 1; k <= writes; k++ {
+		if d := diff(original, view(e.read(t))); d != "" {
+			t.Fatalf("%s at write %d: the account is not back to the original before the run:\n%s", kind, k, d)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		var mu sync.Mutex
+		seen := 0
+		e.proxy.SetRule(func(r mototest.Request) mototest.Fault {
+			if !mutating[r.Op] {
+				return mototest.None
 			}
-			runCtx, cancel := context.WithCancel(ctx)
-			var mu sync.Mutex
-			seen := 0
-			e.proxy.SetRule(func(r mototest.Request) mototest.Fault {
-				if !mutating[r.Op] {
-					return mototest.None
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				seen++
-				switch {
-				case seen < k:
-					return mototest.None
-				case kind == "5xx":
-					return mototest.ServerError
-				case seen == k:
-					cancel()
-					return mototest.Drop
-				}
-				return mototest.Invalid // nothing may follow a crash
-			})
-			rep, err := e.runner(1).Apply(runCtx, e.plan, e.data)
-			cancel()
-			e.proxy.SetRule(nil)
-			var step *apply.StepError
-			if !errors.As(err, &step) {
-				t.Fatalf("%s at write %d: apply returned %v, want a stopped step", kind, k, err)
+			mu.Lock()
+			defer mu.Unlock()
+			seen++
+			switch {
+			case seen < k:
+				return mototest.None
+			case kind == "5xx":
+				return mototest.ServerError
+			case seen == k:
+				cancel()
+				return mototest.Drop
 			}
-			if rep == nil || rep.Dir == "" {
-				t.Fatalf("%s at write %d: no run directory", kind, k)
-			}
-			if _, err := e.runner(1).Resume(ctx, rep.Dir); err != nil {
-				t.Fatalf("%s at write %d: resume: %v", kind, k, err)
-			}
-			if d := diff(applied, view(e.read(t))); d != "" {
-				t.Fatalf("%s at write %d: resume did not reach the applied state:\n%s", kind, k, d)
-			}
-			if _, err := e.runner(1).Rollback(ctx, rep.Dir); err != nil {
-				t.Fatalf("%s at write %d: rollback: %v", kind, k, err)
-			}
-			if t.Failed() {
-				return
-			}
+			return mototest.Invalid // nothing may follow a crash
+		})
+		rep, err := e.runner(1).Apply(runCtx, e.plan, e.data)
+		cancel()
+		e.proxy.SetRule(nil)
+		var step *apply.StepError
+		if !errors.As(err, &step) {
+			t.Fatalf("%s at write %d: apply returned %v, want a stopped step", kind, k, err)
+		}
+		if rep == nil || rep.Dir == "" {
+			t.Fatalf("%s at write %d: no run directory", kind, k)
+		}
+		if _, err := e.runner(1).Resume(ctx, rep.Dir); err != nil {
+			t.Fatalf("%s at write %d: resume: %v", kind, k, err)
+		}
+		if d := diff(applied, view(e.read(t))); d != "" {
+			t.Fatalf("%s at write %d: resume did not reach the applied state:\n%s", kind, k, d)
+		}
+		if _, err := e.runner(1).Rollback(ctx, rep.Dir); err != nil {
+			t.Fatalf("%s at write %d: rollback: %v", kind, k, err)
+		}
+		if t.Failed() {
+			return
 		}
 	}
 	final := e.read(t)
@@ -196,7 +204,10 @@ func TestFaultAtEveryCall(t *testing.T) {
 		t.Errorf("the account is not back to the original:\n%s", d)
 	}
 	e.shadow.check(t, final)
-	t.Logf("%d writes observed", e.shadow.writes)
+	if e.shadow.writes < 3*writes*writes/2 {
+		t.Errorf("the shadow saw %d writes; %d faults of %d writes each need more", e.shadow.writes, writes, writes)
+	}
+	t.Logf("%s: %d writes observed and checked", kind, e.shadow.writes)
 }
 
 // TestThrottled applies a plan of part of the demo while 30% of all calls

@@ -1,6 +1,7 @@
 package apply_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -51,7 +52,8 @@ var opOf = map[string]string{
 // env is the demo account in moto, its plan, and a proxy in front of
 // moto that injects faults and watches every write.
 type env struct {
-	srv    *mototest.Server
+	srv     *mototest.Server
+	account string
 	proxy  *mototest.Proxy
 	direct aws.Config // straight to moto, in the demo account
 	sess   *awsiam.Session
@@ -66,18 +68,23 @@ type env struct {
 // typed: rollback must put back these bytes, not a canonical form.
 const verbatimDoc = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [ { \"Resource\": \"*\", \"Action\": [\"ssm:GetParameter\"],  \"Effect\": \"Allow\" } ]\n}"
 
-func setup(t *testing.T) *env { return setupUsers(t, "") }
+func setup(t *testing.T) *env { return setupIn(t, mototest.Require(t), demoAccount, "") }
 
 // setupUsers plans only the failing users whose names match glob.
 func setupUsers(t *testing.T, glob string) *env {
+	return setupIn(t, mototest.Require(t), demoAccount, glob)
+}
+
+// setupIn seeds the demo into the given account of srv (the demo's ARNs
+// moved there) and plans the failing users whose names match glob.
+func setupIn(t *testing.T, srv *mototest.Server, account, glob string) *env {
 	t.Helper()
 	ctx := context.Background()
-	srv := mototest.Require(t)
-	direct, _, err := mototest.InAccount(ctx, srv.URL, demoAccount)
+	direct, _, err := mototest.InAccount(ctx, srv.URL, account)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := snapshot.Decode(demo.Account, "demo", snapshot.Options{Full: true})
+	accounts, err := snapshot.Decode(bytes.ReplaceAll(demo.Account, []byte(demoAccount), []byte(account)), "demo", snapshot.Options{Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +94,9 @@ func setupUsers(t *testing.T, glob string) *env {
 	if err := mototest.SeedModel(ctx, direct, accounts[0]); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{srv: srv, direct: direct, root: t.TempDir()}
+	e := &env{srv: srv, account: account, direct: direct, root: t.TempDir()}
 	e.proxy = mototest.NewProxy(t, srv)
-	e.sess, err = awsiam.NewSession(ctx, awsiam.Options{EndpointURL: e.proxy.URL, RoleARN: "arn:aws:iam::" + demoAccount + ":role/apply",
+	e.sess, err = awsiam.NewSession(ctx, awsiam.Options{EndpointURL: e.proxy.URL, RoleARN: "arn:aws:iam::" + account + ":role/apply",
 		MaxAttempts: 3, MaxBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +118,7 @@ func setupUsers(t *testing.T, glob string) *env {
 	if glob == "" && (len(e.plan.Users) < 10 || len(e.plan.Actions) < 50) {
 		t.Fatalf("the demo plan is too small to test with: %s", e.plan.Summary())
 	}
-	e.shadow = newShadow(t, e.before, e.plan)
+	e.shadow = newShadow(t, e.before, e.plan, account)
 	e.proxy.SetObserver(e.shadow.observe)
 	return e
 }
@@ -210,6 +217,7 @@ func diff(want, got map[string]string) string {
 // real reads at the end of each test, so it cannot drift unseen.
 type shadow struct {
 	t       *testing.T
+	account string
 	mu      sync.Mutex
 	planned []string
 	want    map[string]map[string]bool
@@ -231,8 +239,8 @@ type shadowGroup struct {
 	inline  map[string]string
 }
 
-func newShadow(t *testing.T, a *model.Account, p *plan.Plan) *shadow {
-	s := &shadow{t: t, users: map[string]*shadowUser{}, groups: map[string]*shadowGroup{}, docs: map[string]string{}, newARNs: map[string]bool{}}
+func newShadow(t *testing.T, a *model.Account, p *plan.Plan, account string) *shadow {
+	s := &shadow{t: t, account: account, users: map[string]*shadowUser{}, groups: map[string]*shadowGroup{}, docs: map[string]string{}, newARNs: map[string]bool{}}
 	for _, pol := range p.Policies {
 		s.newARNs[pol.ARN] = true
 	}
@@ -313,7 +321,7 @@ func (s *shadow) observe(r mototest.Request) {
 			s.errs = append(s.errs, "CreatePolicy with a bad document: "+err.Error())
 			return
 		}
-		s.docs["arn:aws:iam::"+demoAccount+":policy"+q.Get("Path")+name] = d.Digest
+		s.docs["arn:aws:iam::"+s.account+":policy"+q.Get("Path")+name] = d.Digest
 	case "CreateGroup":
 		s.groups[group] = &shadowGroup{managed: map[string]bool{}, inline: map[string]string{}}
 	case "DeleteGroup":
