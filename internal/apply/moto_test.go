@@ -54,14 +54,14 @@ var opOf = map[string]string{
 type env struct {
 	srv     *mototest.Server
 	account string
-	proxy  *mototest.Proxy
-	direct aws.Config // straight to moto, in the demo account
-	sess   *awsiam.Session
-	plan   *plan.Plan
-	data   []byte
-	before *model.Account
-	root   string
-	shadow *shadow
+	proxy   *mototest.Proxy
+	direct  aws.Config // straight to moto, in the demo account
+	sess    *awsiam.Session
+	plan    *plan.Plan
+	data    []byte
+	before  *model.Account
+	root    string
+	shadow  *shadow
 }
 
 // verbatimDoc is an inline document with the spacing and order a person
