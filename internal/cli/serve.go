@@ -155,14 +155,21 @@ func runServe(ctx context.Context, opts serveOptions, s streams) error {
 	cancel()
 	// Scans end; one that finished collecting still records its run.
 	stopScans()
+	// Only this instance's runs are marked: others sharing a PostgreSQL
+	// history may be scanning right now.
 	if ids := <-interrupted; len(ids) > 0 {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpDrain)
-		n, err := st.MarkInterrupted(mctx, "iamgroups serve was stopped during the scan", 0)
+		var marked []int64
+		for _, id := range ids {
+			if err := st.InterruptRun(mctx, id, "iamgroups serve was stopped during the scan"); err != nil {
+				log.Error("could not record an interrupted scan", "run", id, "error", err)
+				continue
+			}
+			marked = append(marked, id)
+		}
 		cancel()
-		if err != nil {
-			log.Error("could not record the interrupted scans", "runs", ids, "error", err)
-		} else {
-			log.Info("scans in progress recorded as interrupted", "runs", n)
+		if len(marked) > 0 {
+			log.Info("scans in progress recorded as interrupted", "runs", marked)
 		}
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyDrain)

@@ -62,6 +62,33 @@ func (s *sqlStore) MarkInterrupted(ctx context.Context, reason string, olderThan
 	return int(n), nil
 }
 
+// InterruptRun turns one run into RunInterrupted if it is still running.
+// The update and the check that the run exists share one transaction.
+func (s *sqlStore) InterruptRun(ctx context.Context, id int64, reason string) error {
+	err := s.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `UPDATE runs SET status = ?, error = ?
+			WHERE id = ? AND status = ?`, RunInterrupted, reason, id, RunRunning)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return err
+		}
+		// Nothing changed: the run has ended already, or is not there.
+		var one int
+		err = c.queryRow(ctx, "SELECT 1 FROM runs WHERE id = ?", id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark run %d interrupted in store %s: %w", id, s.name, err)
+	}
+	return nil
+}
+
 // Close releases the database.
 func (s *sqlStore) Close() error {
 	err := s.w.Close()

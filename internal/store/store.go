@@ -19,9 +19,10 @@ import (
 	"github.com/iamgroups/iamgroups/internal/rule"
 )
 
-// Run statuses. A run is "running" from BeginRun until FinishRun; a run
-// still running when a store is opened by a new process was cut short and
-// becomes "interrupted" (see Store.MarkInterrupted).
+// Run statuses. A run is "running" from BeginRun until FinishRun. A run
+// cut short becomes "interrupted": by Store.InterruptRun when the process
+// recording it stops in an orderly way, or by Store.MarkInterrupted when
+// a later process finds it left running.
 const (
 	RunRunning     = "running"
 	RunOK          = "ok"          // every account and user evaluated
@@ -210,12 +211,19 @@ type Store interface {
 	// FinishRun records a run's results, updates the findings of its target
 	// and returns the changes, in fingerprint order.
 	FinishRun(ctx context.Context, runID int64, end RunEnd) ([]Change, error)
-	// MarkInterrupted turns every run still running into RunInterrupted,
-	// with the reason given, and returns how many it changed. serve calls it
-	// at start (a previous process died) and at shutdown (the running scan
-	// was cut short). With several instances sharing one PostgreSQL
-	// database, only runs started more than olderThan ago are touched.
+	// MarkInterrupted turns every run still running that started more than
+	// olderThan ago into RunInterrupted, with the reason given, and returns
+	// how many it changed. serve calls it at start, for runs a previous
+	// process left behind; with several instances sharing one PostgreSQL
+	// database, olderThan spares the runs other instances are recording.
 	MarkInterrupted(ctx context.Context, reason string, olderThan time.Duration) (int, error)
+	// InterruptRun turns one run into RunInterrupted, with the reason
+	// given, if it is still running; a run that already finished or was
+	// interrupted is left as it is, and that is no error. It returns
+	// ErrNotFound if the store holds no such run. serve calls it at
+	// shutdown for each run its own scheduler cut short, so that runs of
+	// other instances sharing the database are left alone.
+	InterruptRun(ctx context.Context, id int64, reason string) error
 
 	// Run returns one run, or ErrNotFound.
 	Run(ctx context.Context, id int64) (Run, error)

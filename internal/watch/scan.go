@@ -175,7 +175,7 @@ const storeTimeout = 30 * time.Second
 
 // ErrInterrupted is returned by Scan when its context ended before the
 // collection did. The run is left running in the store: the caller marks
-// it interrupted (store.MarkInterrupted).
+// it interrupted (Store.InterruptRun with the run's ID).
 var ErrInterrupted = errors.New("scan interrupted")
 
 // Scan runs one scan of t. trigger is "schedule", "api" or "cli". A

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Trend", testTrend},
 		{"UserHistory", testUserHistory},
 		{"MarkInterrupted", testMarkInterrupted},
+		{"InterruptRun", testInterruptRun},
 		{"ConcurrentReadersDuringWrite", testConcurrentReaders},
 		{"Seed", testSeed},
 	}
@@ -829,6 +830,81 @@ func testMarkInterrupted(t *testing.T, s store.Store) {
 	}
 	if len(trend) != 1 || trend[0].RunID != done {
 		t.Fatalf("trend with interrupted runs: %+v", trend)
+	}
+}
+
+// testInterruptRun marks one run interrupted and checks that it touches
+// no other run, leaves ended runs alone and reports unknown IDs.
+func testInterruptRun(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	done, _ := record(t, s, "prod", at(0), []string{acctA}, user(acctA, "alice", rule.Fail, "m:X"))
+	mine, err := s.BeginRun(ctx, store.RunStart{Target: "prod", Trigger: "schedule", StartedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another instance's run, on the same database: it must stay running.
+	theirs, err := s.BeginRun(ctx, store.RunStart{Target: "dev", Trigger: "schedule", StartedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id int64) store.Run {
+		t.Helper()
+		r, err := s.Run(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	doneBefore := get(done)
+
+	if err := s.InterruptRun(ctx, mine, "serve was stopped"); err != nil {
+		t.Fatalf("InterruptRun of a running run: %v", err)
+	}
+	r := get(mine)
+	if r.Status != store.RunInterrupted || r.Error != "serve was stopped" || !r.FinishedAt.IsZero() ||
+		r.Summary != (rule.Summary{}) || len(r.Accounts) != 0 || r.New+r.Resolved+r.Reopened != 0 {
+		t.Fatalf("run after InterruptRun: %+v", r)
+	}
+	if r := get(theirs); r.Status != store.RunRunning || r.Error != "" {
+		t.Fatalf("another running run was touched: %+v", r)
+	}
+	if _, err := s.FinishRun(ctx, mine, store.RunEnd{Status: store.RunOK}); err == nil {
+		t.Fatal("an interrupted run was finished")
+	}
+
+	// Ended runs are left as they are, without error.
+	if err := s.InterruptRun(ctx, mine, "again"); err != nil {
+		t.Fatalf("InterruptRun of an interrupted run: %v", err)
+	}
+	if r := get(mine); r.Status != store.RunInterrupted || r.Error != "serve was stopped" {
+		t.Fatalf("interrupted run after a second InterruptRun: %+v", r)
+	}
+	if err := s.InterruptRun(ctx, done, "too late"); err != nil {
+		t.Fatalf("InterruptRun of a finished run: %v", err)
+	}
+	if r := get(done); !reflect.DeepEqual(r, doneBefore) {
+		t.Fatalf("finished run after InterruptRun:\n got %+v\nwant %+v", r, doneBefore)
+	}
+
+	if err := s.InterruptRun(ctx, theirs+1000, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("InterruptRun of an unknown run: %v, want ErrNotFound", err)
+	}
+
+	// The interrupted run recorded no results: it is no part of the trend
+	// nor of a user's history.
+	trend, err := s.Trend(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trend) != 1 || trend[0].RunID != done {
+		t.Fatalf("trend with an interrupted run: %+v", trend)
+	}
+	hist, err := s.UserHistory(ctx, acctA, "alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || hist[0].RunID != done {
+		t.Fatalf("user history with an interrupted run: %+v", hist)
 	}
 }
 
