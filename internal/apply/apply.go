@@ -250,6 +250,9 @@ func (x *run) note(e Entry) error {
 // directory.
 func (r *Runner) Apply(ctx context.Context, p *plan.Plan, planData []byte) (*Report, error) {
 	o := r.opts()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	x := &run{r: r, o: o, p: p, rep: &Report{}}
 	if !o.DryRun {
 		lock, err := LockAccount(o.JournalRoot, p.AccountID, o.Command)
@@ -305,10 +308,8 @@ func (r *Runner) Resume(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if e.Event == "start" && e.Note == "rollback" {
-			return nil, fmt.Errorf("resume %s: the run was rolled back; plan again", dir)
-		}
+	if rolledBack(entries) {
+		return nil, fmt.Errorf("resume %s: the run was rolled back (in part or in full); finish the rollback, or plan again", dir)
 	}
 	lock, err := LockAccount(rootOf(dir), p.AccountID, o.Command)
 	if err != nil {
@@ -342,6 +343,21 @@ func (r *Runner) Resume(ctx context.Context, dir string) (*Report, error) {
 		}
 	}
 	return x.rep, x.phases(ctx, s)
+}
+
+// rolledBack reports whether a rollback of the run made a call or
+// finished: after that, resuming would undo the rollback.
+func rolledBack(entries []Entry) bool {
+	inRollback := false
+	for _, e := range entries {
+		if e.Event == "start" {
+			inRollback = e.Note == "rollback"
+		}
+		if inRollback && (e.Event == "intent" || e.Event == "complete") {
+			return true
+		}
+	}
+	return false
 }
 
 // phases runs additive → settle → verify → subtractive → verify.
@@ -471,7 +487,6 @@ func (x *run) stage(ctx context.Context, phase string, calls []Call) error {
 		return err
 	}
 	x.logf("%s: %d call(s).", phaseTitle[phase], len(calls))
-	var created []Call
 	for len(calls) > 0 {
 		n := 1
 		for n < len(calls) && calls[n].Op == calls[0].Op {
@@ -483,18 +498,24 @@ func (x *run) stage(ctx context.Context, phase string, calls []Call) error {
 		if err != nil {
 			return err
 		}
-		created = append(created, exists...)
-	}
-	if len(created) > 0 && !x.o.DryRun {
-		// Something the run creates was there already: a call whose
-		// answer a crash lost, or someone else's. Accept it only if it
-		// holds nothing the plan does not put there.
-		s, err := x.read(ctx)
-		if err != nil {
-			return x.stopped(err)
-		}
-		if drift := newEntityDrift(s, x.p); len(drift) > 0 {
-			return x.stopped(&StaleError{Drifts: drift, Since: "the run started"})
+		if len(exists) > 0 && !x.o.DryRun {
+			// Something the run creates was there already: a call whose
+			// answer a crash lost, or someone else's. Accept it only if
+			// it holds nothing the plan does not put there, and check
+			// before anything is attached to it or anyone joins it.
+			s, err := x.read(ctx)
+			if err != nil {
+				return x.stopped(err)
+			}
+			if drift := newEntityDrift(s, x.p); len(drift) > 0 {
+				var lines []string
+				for _, d := range drift {
+					lines = append(lines, d.String())
+				}
+				err := fmt.Errorf("what the plan creates exists already with other content (someone else's?): %s", strings.Join(lines, "; "))
+				_ = x.note(Entry{Event: "stopped", Phase: phase, Error: err.Error()})
+				return &StepError{Dir: x.rep.Dir, Call: exists[0], Err: err}
+			}
 		}
 	}
 	return nil

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/iamgroups/iamgroups/internal/apply"
 	"github.com/iamgroups/iamgroups/internal/awsiam"
 	"github.com/iamgroups/iamgroups/internal/demo"
@@ -281,5 +284,184 @@ func TestStaleAndLocked(t *testing.T) {
 		if d.IsDir() {
 			t.Errorf("a refused run left a run directory: %s", d.Name())
 		}
+	}
+}
+
+// TestVerificationStopsBeforeRemoving: when a fresh read does not show
+// every planned user receiving its permissions through groups, apply stops
+// before removing anything, says who lacks what, and rollback undoes it.
+func TestVerificationStopsBeforeRemoving(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	r := e.runner(4)
+	// One group never gets its policies: the writer loses those calls.
+	lost := e.plan.Groups[0].Name
+	real := r.W
+	r.W = apply.WriterFunc(func(ctx context.Context, c apply.Call) error {
+		if c.Op == apply.OpAttachGroupPolicy && c.Group == lost {
+			return nil
+		}
+		return real.Do(ctx, c)
+	})
+	rep, err := r.Apply(ctx, e.plan, e.data)
+	var verr *apply.VerifyError
+	if !errors.As(err, &verr) {
+		t.Fatalf("apply returned %v, want a failed verification", err)
+	}
+	if !strings.Contains(err.Error(), "not granted through groups") || !strings.Contains(err.Error(), e.plan.Groups[0].Members[0]) {
+		t.Errorf("the failure does not say who lacks what:\n%v", err)
+	}
+	calls := e.mutatingCalls()
+	if calls["DetachUserPolicy"]+calls["DeleteUserPolicy"] != 0 {
+		t.Errorf("direct policies were removed after a failed verification: %v", calls)
+	}
+	e.shadow.check(t, e.read(t))
+	if _, err := e.runner(4).Rollback(ctx, rep.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(view(e.before), view(e.read(t))); d != "" {
+		t.Errorf("rollback did not restore the account:\n%s", d)
+	}
+}
+
+// TestForeignGroupStopsTheRun: a group of the plan's name created by
+// someone else between the check and the run, with a policy of its own,
+// stops the run before any policy is attached to it or anyone joins it.
+func TestForeignGroupStopsTheRun(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	target := e.plan.Groups[0]
+	var once sync.Once
+	e.proxy.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "CreateGroup" && r.Params.Get("GroupName") == target.Name {
+			once.Do(func() {
+				c := iam.NewFromConfig(e.direct)
+				if _, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(target.Name), Path: aws.String(target.Path)}); err != nil {
+					t.Error(err)
+				}
+				if _, err := c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(target.Name),
+					PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		return mototest.None
+	})
+	rep, err := e.runner(1).Apply(ctx, e.plan, e.data)
+	var step *apply.StepError
+	if !errors.As(err, &step) || !strings.Contains(err.Error(), "exists already with other content") || !strings.Contains(err.Error(), "AdministratorAccess") {
+		t.Fatalf("apply returned %v, want a stop naming the foreign policy", err)
+	}
+	calls := e.mutatingCalls()
+	if calls["AttachGroupPolicy"]+calls["AddUserToGroup"] != 0 {
+		t.Errorf("the run went on after finding a foreign group: %v", calls)
+	}
+	e.proxy.SetRule(nil)
+	// Rollback leaves the foreign group alone and restores the rest.
+	rb, err := e.runner(1).Rollback(ctx, rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(rb.Warnings, "\n"), "group "+target.Name+" left in place") {
+		t.Errorf("rollback warnings %v", rb.Warnings)
+	}
+	after := view(e.read(t))
+	if _, ok := after["group "+target.Name+" "+target.Path]; !ok {
+		t.Error("rollback deleted a group the run did not create")
+	}
+}
+
+// TestRollbackFromHalfway rolls back straight from runs stopped at a few
+// points of the additive and subtractive phases.
+func TestRollbackFromHalfway(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	original := view(e.before)
+	n := len(e.plan.Actions)
+	for _, k := range []int{1, n / 4, n / 2, 3 * n / 4, n} {
+		var mu sync.Mutex
+		seen := 0
+		e.proxy.SetRule(func(r mototest.Request) mototest.Fault {
+			if !mutating[r.Op] {
+				return mototest.None
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen++; seen >= k {
+				return mototest.ServerError
+			}
+			return mototest.None
+		})
+		rep, err := e.runner(4).Apply(ctx, e.plan, e.data)
+		e.proxy.SetRule(nil)
+		if err == nil {
+			t.Fatalf("write %d: apply did not stop", k)
+		}
+		if _, err := e.runner(4).Rollback(ctx, rep.Dir); err != nil {
+			t.Fatalf("write %d: rollback: %v", k, err)
+		}
+		if d := diff(original, view(e.read(t))); d != "" {
+			t.Fatalf("write %d: rollback did not restore the account:\n%s", k, d)
+		}
+	}
+	e.shadow.check(t, e.read(t))
+}
+
+// TestRollbackLeavesLaterChanges: a change someone made after the run is
+// reported, not undone, and does not stop the rollback.
+func TestRollbackLeavesLaterChanges(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	rep, err := e.runner(4).Apply(ctx, e.plan, e.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := e.plan.Users[0].Name
+	attach(t, e, user, "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
+	rb, err := e.runner(4).Rollback(ctx, rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "user " + user + ": managed policy arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess was attached by someone else"
+	if !strings.Contains(strings.Join(rb.Warnings, "\n"), want) {
+		t.Errorf("rollback warnings do not say %q: %v", want, rb.Warnings)
+	}
+}
+
+// TestTornJournal: a last line cut short by a crash is ignored when read
+// and cut off before the next append.
+func TestTornJournal(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	runCtx, cancel := context.WithCancel(ctx)
+	e.proxy.SetRule(func(r mototest.Request) mototest.Fault {
+		if r.Op == "CreateGroup" {
+			cancel()
+			return mototest.Drop
+		}
+		return mototest.None
+	})
+	rep, _ := e.runner(1).Apply(runCtx, e.plan, e.data)
+	e.proxy.SetRule(nil)
+	path := filepath.Join(rep.Dir, "journal.jsonl")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seq":999,"event":"int`)
+	f.Close()
+	before, err := apply.ReadEntries(rep.Dir)
+	if err != nil {
+		t.Fatalf("a torn last line: %v", err)
+	}
+	if _, err := e.runner(4).Resume(ctx, rep.Dir); err != nil {
+		t.Fatal(err)
+	}
+	after, err := apply.ReadEntries(rep.Dir)
+	if err != nil {
+		t.Fatalf("the journal after resume: %v", err)
+	}
+	if len(after) <= len(before) || after[len(after)-1].Event != "complete" {
+		t.Errorf("the journal did not go on after the torn line: %d entries, then %d", len(before), len(after))
 	}
 }

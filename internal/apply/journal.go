@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/iamgroups/iamgroups/internal/model"
 	"github.com/iamgroups/iamgroups/internal/plan"
 )
 
@@ -42,8 +43,11 @@ type Backup struct {
 
 // BackupUser is one user's direct policies and groups.
 type BackupUser struct {
-	Name    string         `json:"name"`
-	ARN     string         `json:"arn"`
+	Name string `json:"name"`
+	ARN  string `json:"arn"`
+	// ID is IAM's unique ID of the user: a user deleted and created
+	// again under the same name has the same ARN but another ID.
+	ID      string         `json:"id,omitempty"`
 	Groups  []string       `json:"groups"`
 	Managed []string       `json:"managed"`
 	Inline  []BackupInline `json:"inline"`
@@ -63,6 +67,12 @@ func (b *Backup) users() map[string]*BackupUser {
 		m[b.Users[i].Name] = &b.Users[i]
 	}
 	return m
+}
+
+// same reports whether u is the backed-up user, not another one created
+// since under the same name.
+func (bu *BackupUser) same(u *model.User) bool {
+	return u != nil && u.ARN == bu.ARN && (bu.ID == "" || u.ID == "" || u.ID == bu.ID)
 }
 
 func (u *BackupUser) inline(name string) *BackupInline {
@@ -105,7 +115,7 @@ func takeBackup(s *state, p *plan.Plan, planSum string, now time.Time) (*Backup,
 		if u == nil {
 			return nil, fmt.Errorf("back up user %s: not in the account", pu.Name)
 		}
-		bu := BackupUser{Name: u.Name, ARN: u.ARN, Groups: slices.Clone(u.Groups), Managed: []string{}, Inline: []BackupInline{}}
+		bu := BackupUser{Name: u.Name, ARN: u.ARN, ID: u.ID, Groups: slices.Clone(u.Groups), Managed: []string{}, Inline: []BackupInline{}}
 		for _, ap := range u.AttachedPolicies {
 			bu.Managed = append(bu.Managed, ap.ARN)
 		}
@@ -170,6 +180,9 @@ func createJournal(root, accountID string, planData []byte, now time.Time) (*Jou
 		}
 		dir = filepath.Join(root, fmt.Sprintf("%s-%d", name, i))
 	}
+	if err := syncDir(root); err != nil {
+		return nil, err
+	}
 	if err := writeSynced(filepath.Join(dir, planFile), planData); err != nil {
 		return nil, err
 	}
@@ -182,9 +195,23 @@ func openJournal(dir string) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, journalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	path := filepath.Join(dir, journalFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	// A last line torn by a crash is cut off, so that the next entry
+	// starts a line of its own.
+	if data, err := os.ReadFile(path); err == nil && len(data) > 0 && data[len(data)-1] != '\n' {
+		keep := int64(bytes.LastIndexByte(data, '\n') + 1)
+		if err := f.Truncate(keep); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal: cut the torn last line of %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal: sync %s: %w", path, err)
+		}
 	}
 	j := &Journal{Dir: dir, f: f, now: time.Now}
 	for _, e := range entries {
@@ -327,6 +354,9 @@ func loadRun(dir string) (*plan.Plan, []byte, *Backup, error) {
 		return nil, nil, nil, fmt.Errorf("read %s: %w", filepath.Join(dir, planFile), err)
 	}
 	p, err := plan.Decode(data)
+	if err == nil {
+		err = p.Validate()
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, planFile), err)
 	}

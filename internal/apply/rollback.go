@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/iamgroups/iamgroups/internal/model"
+	"github.com/iamgroups/iamgroups/internal/plan"
 )
 
 // rootOf is the journal root of a run directory: where its lock lives.
@@ -53,7 +55,13 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 		defer lock.Release()
 	}
 	x := &run{r: r, o: o, p: p, backup: b, rep: &Report{Dir: dir}}
+	s, err := x.read(ctx)
+	if err != nil {
+		return x.rep, err
+	}
 	if !o.DryRun {
+		// Journaled once the account is known to be the right one, so a
+		// rollback refused at once leaves the run resumable.
 		j, err := openJournal(dir)
 		if err != nil {
 			return nil, err
@@ -64,28 +72,40 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 			return x.rep, err
 		}
 	}
-	s, err := x.read(ctx)
-	if err != nil {
-		return x.rep, x.stopped(err)
+	byName := b.users()
+	present := func(bu *BackupUser) bool {
+		if u := s.users[bu.Name]; bu.same(u) {
+			return true
+		}
+		return false
+	}
+	for _, bu := range b.Users {
+		if !present(&bu) {
+			x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("user %s was deleted (or deleted and created again) since the run; left alone, its backup is in %s", bu.Name, filepath.Join(dir, backupFile)))
+		}
 	}
 
 	// 1. Direct policies back, before anything is taken away.
 	var restore []Call
 	for _, bu := range b.Users {
 		u := s.users[bu.Name]
-		if u == nil || u.ARN != bu.ARN {
-			x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("user %s no longer exists (or was replaced); its backup is in %s", bu.Name, filepath.Join(dir, backupFile)))
+		if !present(&bu) {
 			continue
 		}
 		for _, arn := range bu.Managed {
-			if !hasManaged(u.AttachedPolicies, arn) {
-				restore = append(restore, Call{Op: OpAttachUserPolicy, User: bu.Name, PolicyARN: arn})
+			if hasManaged(u.AttachedPolicies, arn) {
+				continue
 			}
+			if strings.Contains(arn, ":"+p.AccountID+":") && s.policies[arn] == nil {
+				x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("user %s: policy %s was deleted since the run, so it cannot be attached again", bu.Name, arn))
+				continue
+			}
+			restore = append(restore, Call{Op: OpAttachUserPolicy, User: bu.Name, PolicyARN: arn})
 		}
 	}
 	for _, bu := range b.Users {
 		u := s.users[bu.Name]
-		if u == nil || u.ARN != bu.ARN {
+		if !present(&bu) {
 			continue
 		}
 		for _, ip := range bu.Inline {
@@ -98,23 +118,23 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 		return x.rep, err
 	}
 
-	// 2. The memberships the run added, once the direct policies are
-	// back in effect.
+	// 2. The memberships the run added, once a fresh read shows the
+	// direct policies back (IAM is eventually consistent).
+	if len(restore) > 0 && !o.DryRun {
+		if s, err = x.settled(ctx, "direct policies restored", func(s *state) []Gap { return restoredDirect(s, b) }); err != nil {
+			return x.rep, err
+		}
+	}
 	var leave []Call
 	for _, pu := range p.Users {
-		bu, u := b.users()[pu.Name], s.users[pu.Name]
-		if bu == nil || u == nil || u.ARN != bu.ARN {
+		bu, u := byName[pu.Name], s.users[pu.Name]
+		if bu == nil || !present(bu) {
 			continue
 		}
 		for _, g := range pu.Join {
 			if !slices.Contains(bu.Groups, g) && slices.Contains(u.Groups, g) {
 				leave = append(leave, Call{Op: OpRemoveUserFromGroup, User: pu.Name, Group: g})
 			}
-		}
-	}
-	if len(leave) > 0 && !o.DryRun && len(restore) > 0 {
-		if err := o.Sleep(ctx, o.Settle); err != nil {
-			return x.rep, x.stopped(err)
 		}
 	}
 	if err := x.stage(ctx, "rollback-memberships", leave); err != nil {
@@ -151,13 +171,23 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 		return x.rep, err
 	}
 
-	// 4. The run's policies, once nothing uses them.
+	// 4. The run's policies, once a fresh read shows nothing uses them.
+	var deletePolicies []Call
+	var inUse []string
 	if len(detach)+len(deleteGroups) > 0 && !o.DryRun {
-		if s, err = x.read(ctx); err != nil {
-			return x.rep, x.stopped(err)
+		s, err = x.settled(ctx, "the run's groups deleted", func(s *state) []Gap {
+			var gaps []Gap
+			for _, c := range deleteGroups {
+				if s.groups[c.Group] != nil {
+					gaps = append(gaps, Gap{User: "(group " + c.Group + ")", Lost: []string{"still listed"}})
+				}
+			}
+			return gaps
+		})
+		if err != nil {
+			return x.rep, err
 		}
 	}
-	var deletePolicies []Call
 	for _, pol := range p.Policies {
 		have := s.policies[pol.ARN]
 		if have == nil || !mayHaveCreated["policy "+pol.Name] {
@@ -168,11 +198,12 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 			continue
 		}
 		if have.AttachmentCount > 0 && !o.DryRun {
-			x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("policy %s left in place: attached to %d entities", pol.ARN, have.AttachmentCount))
+			inUse = append(inUse, fmt.Sprintf("policy %s left in place: attached to %d entities", pol.ARN, have.AttachmentCount))
 			continue
 		}
 		deletePolicies = append(deletePolicies, Call{Op: OpDeletePolicy, PolicyARN: pol.ARN})
 	}
+	x.rep.Warnings = append(x.rep.Warnings, inUse...)
 	if err := x.stage(ctx, "rollback-policies", deletePolicies); err != nil {
 		return x.rep, err
 	}
@@ -180,20 +211,37 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 		return x.rep, nil
 	}
 
-	// 5. Check that every user is back as the backup says.
-	if err := o.Sleep(ctx, o.Settle); err != nil {
-		return x.rep, x.stopped(err)
+	// 5. Check that every user is back as the backup says, in what the
+	// run touched; report anything else that changed since.
+	s, err = x.settled(ctx, "of the rollback", func(s *state) []Gap { return restored(s, b, p) })
+	if err != nil {
+		return x.rep, err
 	}
-	if s, err = x.read(ctx); err != nil {
-		return x.rep, x.stopped(err)
-	}
-	if gaps := restored(s, b); len(gaps) > 0 {
-		err := &VerifyError{Stage: "of the rollback", Gaps: gaps}
-		return x.rep, x.stopped(err)
-	}
+	x.rep.Warnings = append(x.rep.Warnings, changedSince(s, b)...)
 	x.rep.Users = len(b.Users)
 	x.logf("Rolled back: %d user(s) are as the backup says.", len(b.Users))
 	return x.rep, x.note(Entry{Event: "complete", Note: "rollback"})
+}
+
+// settled waits for IAM to settle and reads until check finds nothing,
+// VerifyAttempts times at most.
+func (x *run) settled(ctx context.Context, stage string, check func(*state) []Gap) (*state, error) {
+	var gaps []Gap
+	for attempt := 1; attempt <= x.o.VerifyAttempts; attempt++ {
+		if err := x.o.Sleep(ctx, x.o.Settle); err != nil {
+			return nil, x.stopped(err)
+		}
+		s, err := x.read(ctx)
+		if err != nil {
+			return nil, x.stopped(err)
+		}
+		if gaps = check(s); len(gaps) == 0 {
+			return s, nil
+		}
+	}
+	err := &VerifyError{Stage: stage, Gaps: gaps}
+	_ = x.note(Entry{Event: "stopped", Error: err.Error()})
+	return nil, err
 }
 
 func hasManaged(ps []model.AttachedPolicy, arn string) bool {
@@ -215,40 +263,88 @@ func (s *state) members(group string) []string {
 	return out
 }
 
-// restored compares each backed-up user with its backup: exactly the
-// same managed policies, inline policies (same documents) and groups.
-func restored(s *state, b *Backup) []Gap {
+// restoredDirect lists the users whose backed-up direct policies are not
+// all back.
+func restoredDirect(s *state, b *Backup) []Gap {
 	var out []Gap
-	for _, bu := range b.Users {
+	for i := range b.Users {
+		bu := &b.Users[i]
 		u := s.users[bu.Name]
-		if u == nil || u.ARN != bu.ARN {
-			continue // reported as a warning
+		if !bu.same(u) {
+			continue
 		}
-		var gap Gap
-		gap.User = bu.Name
-		want := map[string]bool{}
-		for _, a := range bu.Managed {
-			want["managed "+a] = true
+		gap := Gap{User: bu.Name}
+		for _, arn := range bu.Managed {
+			if !hasManaged(u.AttachedPolicies, arn) && (!strings.Contains(arn, ":"+b.AccountID+":") || s.policies[arn] != nil) {
+				gap.Lost = append(gap.Lost, arn)
+			}
 		}
 		for _, ip := range bu.Inline {
-			want["inline "+ip.Name+" "+ip.Digest] = true
+			if !hasInline(u.InlinePolicies, ip.Name, ip.Digest) {
+				gap.Lost = append(gap.Lost, "inline "+ip.Name)
+			}
 		}
+		if len(gap.Lost) > 0 {
+			out = append(out, gap)
+		}
+	}
+	return out
+}
+
+// restored checks what the run touched: every backed-up direct policy is
+// back (inline ones with the backed-up document), every backed-up group
+// membership is there, and no membership the run added is left.
+func restored(s *state, b *Backup, p *plan.Plan) []Gap {
+	out := restoredDirect(s, b)
+	byName := b.users()
+	for _, pu := range p.Users {
+		bu := byName[pu.Name]
+		u := s.users[pu.Name]
+		if bu == nil || !bu.same(u) {
+			continue
+		}
+		gap := Gap{User: pu.Name}
 		for _, g := range bu.Groups {
-			want["group "+g] = true
+			if !slices.Contains(u.Groups, g) {
+				gap.Lost = append(gap.Lost, "group "+g)
+			}
 		}
-		have := map[string]bool{}
-		for _, a := range u.AttachedPolicies {
-			have["managed "+a.ARN] = true
+		for _, g := range pu.Join {
+			if !slices.Contains(bu.Groups, g) && slices.Contains(u.Groups, g) {
+				gap.Gained = append(gap.Gained, "group "+g)
+			}
 		}
-		for _, ip := range u.InlinePolicies {
-			have["inline "+ip.Name+" "+ip.Digest] = true
-		}
-		for _, g := range u.Groups {
-			have["group "+g] = true
-		}
-		gap.Lost, gap.Gained = setMinus(want, have), setMinus(have, want)
 		if len(gap.Lost)+len(gap.Gained) > 0 {
 			out = append(out, gap)
+		}
+	}
+	return out
+}
+
+// changedSince describes what else differs from the backup: changes made
+// by others after the run, which rollback leaves alone.
+func changedSince(s *state, b *Backup) []string {
+	var out []string
+	for i := range b.Users {
+		bu := &b.Users[i]
+		u := s.users[bu.Name]
+		if !bu.same(u) {
+			continue
+		}
+		for _, ap := range u.AttachedPolicies {
+			if !slices.Contains(bu.Managed, ap.ARN) {
+				out = append(out, fmt.Sprintf("user %s: managed policy %s was attached by someone else since the run; left in place", bu.Name, ap.ARN))
+			}
+		}
+		for _, ip := range u.InlinePolicies {
+			if bu.inline(ip.Name) == nil {
+				out = append(out, fmt.Sprintf("user %s: inline policy %s was put by someone else since the run; left in place", bu.Name, ip.Name))
+			}
+		}
+		for _, g := range u.Groups {
+			if !slices.Contains(bu.Groups, g) {
+				out = append(out, fmt.Sprintf("user %s: in group %s, which the backup does not list; left in place", bu.Name, g))
+			}
 		}
 	}
 	return out

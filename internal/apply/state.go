@@ -234,8 +234,8 @@ func resumeDrift(s *state, p *plan.Plan, b *Backup) []Drift {
 			out = append(out, Drift{"user " + pu.Name, "deleted since the run started"})
 			continue
 		}
-		if u.ARN != bu.ARN {
-			out = append(out, Drift{"user " + pu.Name, "replaced since the run started"})
+		if !bu.same(u) {
+			out = append(out, Drift{"user " + pu.Name, "deleted and created again since the run started"})
 			continue
 		}
 		orig := map[string]bool{}

@@ -120,7 +120,10 @@ func runApply(ctx context.Context, opts applyOptions, s streams) error {
 		if data, err = os.ReadFile(opts.Plan); err != nil {
 			return usageError(fmt.Errorf("read plan: %w", err))
 		}
-		if p, err = plan.Decode(data); err != nil {
+		if p, err = plan.Decode(data); err == nil {
+			err = p.Validate()
+		}
+		if err != nil {
 			return usageError(fmt.Errorf("%s: %w", opts.Plan, err))
 		}
 		if len(p.Actions) == 0 {
@@ -231,14 +234,20 @@ func finishRun(opts applyOptions, s streams, r *apply.Runner, sess *awsiam.Sessi
 		return nil
 	}
 	var stale *apply.StaleError
-	if errors.As(err, &stale) || errors.Is(err, apply.ErrLocked) {
+	refused := errors.As(err, &stale) || errors.Is(err, apply.ErrLocked)
+	started := rep != nil && rep.Dir != "" && !opts.DryRun
+	switch {
+	case refused && !started:
 		return &exitError{code: ExitRefused, err: err}
-	}
-	var cfg *awsiam.ConfigError
-	if errors.As(err, &cfg) {
-		return usageError(err)
-	}
-	if rep == nil || rep.Dir == "" || opts.DryRun {
+	case refused:
+		// A resumed run refused because the account changed meanwhile.
+		return &exitError{code: ExitRefused, err: fmt.Errorf("%w\nThe run directory %s holds the backup and the journal; to undo the run: iamgroups rollback %s",
+			err, rep.Dir, shellWord(rep.Dir))}
+	case !started:
+		var cfg *awsiam.ConfigError
+		if errors.As(err, &cfg) {
+			return usageError(err)
+		}
 		if errors.Is(err, context.Canceled) {
 			return &exitError{code: ExitPartial, err: errors.New("interrupted before any change")}
 		}
@@ -247,12 +256,14 @@ func finishRun(opts applyOptions, s streams, r *apply.Runner, sess *awsiam.Sessi
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted")
 	}
-	next := fmt.Sprintf("iamgroups apply --resume %s", shellWord(rep.Dir))
+	// The account may be between two states: say how to go on.
+	dir := shellWord(rep.Dir)
+	next := "go on with `iamgroups apply --resume " + dir + "`, or undo with `iamgroups rollback " + dir + "`"
 	if verb == "rollback" {
-		next = fmt.Sprintf("iamgroups rollback %s", shellWord(rep.Dir))
+		next = "run `iamgroups rollback " + dir + "` again"
 	}
-	return &exitError{code: ExitPartial, err: fmt.Errorf("%s stopped: %w\nThe run directory %s holds the backup and the journal. "+
-		"Fix the cause, then go on with `%s`, or undo with `iamgroups rollback %s`", verb, err, rep.Dir, next, shellWord(rep.Dir))}
+	return &exitError{code: ExitPartial, err: fmt.Errorf("%s stopped: %w\nThe run directory %s holds the backup and the journal. Fix the cause, then %s",
+		verb, err, rep.Dir, next)}
 }
 
 func sum(m map[string]int) int {

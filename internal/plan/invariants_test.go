@@ -13,6 +13,9 @@ import (
 // checkInvariants applies the plan to a copy of the account, as IAM
 // would, and checks DESIGN's invariants for every planned user.
 func checkInvariants(t *testing.T, acct *model.Account, results []rule.Result, p *Plan) {
+	if err := p.Validate(); err != nil {
+		t.Errorf("the plan does not validate: %v", err)
+	}
 	t.Helper()
 	q := p.Quotas
 	// Permission sources: managed ARNs; inline documents by digest. A
