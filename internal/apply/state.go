@@ -83,28 +83,24 @@ func (s *state) atoms(u *model.User) (direct, viaGroups map[string]bool) {
 
 // userDigest fingerprints a user as plan.UserDigest does.
 func userDigest(u *model.User) string {
-	managed := make([]string, len(u.AttachedPolicies))
-	for i, p := range u.AttachedPolicies {
-		managed[i] = p.ARN
-	}
-	inline := make(map[string]string, len(u.InlinePolicies))
-	for _, p := range u.InlinePolicies {
-		inline[p.Name] = p.Digest
-	}
-	return plan.UserDigest(managed, inline, u.Groups)
+	return policiesDigest(u.AttachedPolicies, u.InlinePolicies, u.Groups)
 }
 
 // groupDigest fingerprints a group as the plan's ExistingGroups do.
 func groupDigest(g *model.Group) string {
-	managed := make([]string, len(g.AttachedPolicies))
-	for i, p := range g.AttachedPolicies {
+	return policiesDigest(g.AttachedPolicies, g.InlinePolicies, nil)
+}
+
+func policiesDigest(attached []model.AttachedPolicy, inlines []model.InlinePolicy, groups []string) string {
+	managed := make([]string, len(attached))
+	for i, p := range attached {
 		managed[i] = p.ARN
 	}
-	inline := make(map[string]string, len(g.InlinePolicies))
-	for _, p := range g.InlinePolicies {
+	inline := make(map[string]string, len(inlines))
+	for _, p := range inlines {
 		inline[p.Name] = p.Digest
 	}
-	return plan.UserDigest(managed, inline, nil)
+	return plan.UserDigest(managed, inline, groups)
 }
 
 // Drift is one change found between the plan (or the backup) and the
