@@ -2,6 +2,7 @@ package exempt
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ func (e *entry) selects(s *subject) bool {
 	if len(e.users) == 0 && len(e.src.Tags) == 0 && len(e.policies) == 0 {
 		return false
 	}
-	if len(e.src.Accounts) > 0 && !contains(e.src.Accounts, s.account) {
+	if len(e.src.Accounts) > 0 && !slices.Contains(e.src.Accounts, s.account) {
 		return false
 	}
 	if len(e.users) > 0 && !anyMatch(e.users, s.name, s.arn) {

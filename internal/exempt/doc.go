@@ -4,8 +4,12 @@
 // covers into EXEMPT results, marks covered violations, and reports
 // exemptions that matched but have expired.
 //
-// It imports only model, rule and the YAML library: no AWS SDK, no CLI, and
-// no I/O beyond Load reading the config file.
+// The strict YAML parsing it shares with the serve config (located errors,
+// unknown-key suggestions, syntax-error location) is package yamlconf; Error
+// is yamlconf.Error.
+//
+// It imports only model, rule, yamlconf and the YAML library: no AWS SDK,
+// no CLI, and no I/O beyond Load reading the config file.
 //
 // # File format
 //

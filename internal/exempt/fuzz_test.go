@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iamgroups/iamgroups/internal/rule"
+	"github.com/iamgroups/iamgroups/internal/yamlconf"
 )
 
 // FuzzParse checks that Parse never panics, that it returns either a config
@@ -81,7 +82,7 @@ func checkErrors(t *testing.T, err error) {
 	} else {
 		errs = []error{err}
 	}
-	if len(errs) == 0 || len(errs) > maxErrors+1 {
+	if len(errs) == 0 || len(errs) > yamlconf.MaxProblems+1 {
 		t.Fatalf("%d errors", len(errs))
 	}
 	for _, e := range errs {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/iamgroups/iamgroups/internal/yamlconf"
 )
 
 func TestLoadExample(t *testing.T) {
@@ -304,7 +306,7 @@ func TestParseErrors(t *testing.T) {
 func TestParseTooManyErrors(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("exemptions:\n")
-	for range maxErrors + 10 {
+	for range yamlconf.MaxProblems + 10 {
 		b.WriteString("- users: [a]\n")
 	}
 	_, err := Parse([]byte(b.String()), "config.yaml")
@@ -313,13 +315,13 @@ func TestParseTooManyErrors(t *testing.T) {
 		t.Fatalf("error %T is not a joined error", err)
 	}
 	errs := j.Unwrap()
-	if len(errs) != maxErrors+1 {
-		t.Fatalf("%d errors, want %d", len(errs), maxErrors+1)
+	if len(errs) != yamlconf.MaxProblems+1 {
+		t.Fatalf("%d errors, want %d", len(errs), yamlconf.MaxProblems+1)
 	}
 	if got, want := errs[0].Error(), "config.yaml:2:3: exemptions[0].reason: missing; every exemption needs a reason saying why it is allowed"; got != want {
 		t.Errorf("first error %q, want %q", got, want)
 	}
-	if got, want := errs[maxErrors].Error(), "config.yaml: too many problems; fix these and run again"; got != want {
+	if got, want := errs[yamlconf.MaxProblems].Error(), "config.yaml: too many problems; fix these and run again"; got != want {
 		t.Errorf("last error %q, want %q", got, want)
 	}
 }

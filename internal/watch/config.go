@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/iamgroups/iamgroups/internal/notify"
 	"github.com/iamgroups/iamgroups/internal/store"
 	"github.com/iamgroups/iamgroups/internal/web"
+	"github.com/iamgroups/iamgroups/internal/yamlconf"
 )
 
 // Defaults of the config.
@@ -158,12 +158,9 @@ func Load(path string, o ParseOptions) (*Config, error) {
 	return Parse(data, path, o)
 }
 
-// maxErrors bounds how many problems Parse reports at once.
-const maxErrors = 50
-
 // Parse validates a config. name is the file it came from: it is used in
 // messages, and relative paths in the config are resolved against its
-// directory. Every problem found is reported as an *exempt.Error
+// directory. Every problem found is reported as a *yamlconf.Error
 // ("file:line:column: field: message"), joined into the returned error.
 func Parse(data []byte, name string, o ParseOptions) (*Config, error) {
 	if o.LookupEnv == nil {
@@ -172,30 +169,21 @@ func Parse(data []byte, name string, o ParseOptions) (*Config, error) {
 	if o.MinInterval <= 0 {
 		o.MinInterval = DefaultMinInterval
 	}
-	p := &parser{file: name, dir: filepath.Dir(name), opts: o}
+	p := &parser{Problems: yamlconf.Problems{File: name, MergeKeyAsName: true}, dir: filepath.Dir(name), opts: o}
 	cfg := &Config{Path: name, Store: DefaultStore, Listen: DefaultListen, Concurrency: DefaultConcurrency}
 
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &exempt.Error{File: name, Field: "targets", Msg: "the config is empty; add at least one target (name, a source and every: or cron:)"}
-		}
-		return nil, syntaxError(data, name, err)
+	doc, err := p.Decode(data)
+	if err != nil {
+		return nil, err
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, syntaxError(data, name, err)
-	default:
-		p.errorf(&next, "", "a second YAML document; the config is one document, remove the '---' and what follows or merge it into the first")
+	if doc == nil {
+		return nil, &yamlconf.Error{File: name, Field: "targets", Msg: "the config is empty; add at least one target (name, a source and every: or cron:)"}
 	}
 	if len(doc.Content) > 0 {
 		p.root(doc.Content[0], cfg, data)
 	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	if cfg.AuthTokenEnv == "" {
 		cfg.AuthTokenEnv = web.TokenEnv
@@ -207,37 +195,11 @@ func Parse(data []byte, name string, o ParseOptions) (*Config, error) {
 	return cfg, nil
 }
 
-// syntaxError reports a YAML syntax error the way the exemptions config
-// does: the exemptions parser decodes the same bytes with the same library,
-// so it fails at the same place and knows how to locate it.
-func syntaxError(data []byte, name string, err error) error {
-	if _, xerr := exempt.Parse(data, name); xerr != nil {
-		var e *exempt.Error
-		if errors.As(xerr, &e) && strings.Contains(e.Msg, "invalid YAML") {
-			return e
-		}
-	}
-	return &exempt.Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-}
-
+// parser reads a serve config; the Problems it embeds collect what is wrong.
 type parser struct {
-	file, dir string
-	opts      ParseOptions
-	errs      []error
-}
-
-func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
-	if len(p.errs) == maxErrors {
-		p.errs = append(p.errs, &exempt.Error{File: p.file, Msg: "too many problems; fix these and run again"})
-	}
-	if len(p.errs) > maxErrors {
-		return
-	}
-	e := &exempt.Error{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		e.Line, e.Column = n.Line, n.Column
-	}
-	p.errs = append(p.errs, e)
+	yamlconf.Problems
+	dir  string
+	opts ParseOptions
 }
 
 var (
@@ -250,53 +212,51 @@ var (
 )
 
 func (p *parser) root(n *yaml.Node, cfg *Config, data []byte) {
-	n = deref(n)
-	if isNull(n) {
-		p.errorf(n, "targets", "the config is empty; add at least one target (name, a source and every: or cron:)")
+	n = yamlconf.Deref(n)
+	if yamlconf.IsNull(n) {
+		p.Errorf(n, "targets", "the config is empty; add at least one target (name, a source and every: or cron:)")
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "", "the config must be a mapping with keys such as store, listen, targets, notify, exemptions; found %s", describe(n))
+		p.Errorf(n, "", "the config must be a mapping with keys such as store, listen, targets, notify, exemptions; found %s", yamlconf.Describe(n))
 		return
 	}
 	hasTargets := false
-	for _, kv := range p.pairs(n, "", topKeys) {
-		switch kv.key {
+	for _, kv := range p.Pairs(n, "", topKeys) {
+		switch kv.Key {
 		case "version":
-			if s, ok := p.scalar(kv.value, "version", "1"); ok && s != "1" {
-				p.errorf(deref(kv.value), "version", "%s is not supported; write \"version: 1\" or leave it out", describe(deref(kv.value)))
-			}
+			p.Version(kv.Value)
 		case "store":
-			if s, ok := p.nonEmpty(kv.value, "store", "a SQLite file name or a postgres:// DSN"); ok {
+			if s, ok := p.nonEmpty(kv.Value, "store", "a SQLite file name or a postgres:// DSN"); ok {
 				cfg.Store = s
 			}
 		case "listen":
-			if s, ok := p.nonEmpty(kv.value, "listen", "host:port, such as 127.0.0.1:8080"); ok {
-				p.listen(deref(kv.value), s)
+			if s, ok := p.nonEmpty(kv.Value, "listen", "host:port, such as 127.0.0.1:8080"); ok {
+				p.listen(yamlconf.Deref(kv.Value), s)
 				cfg.Listen = s
 			}
 		case "auth_token_env":
-			if name, ok := p.envName(kv.value, "auth_token_env"); ok {
+			if name, ok := p.envName(kv.Value, "auth_token_env"); ok {
 				cfg.AuthTokenEnv = name
 				v, set := p.opts.LookupEnv(name)
 				if !set || v == "" {
-					p.errorf(deref(kv.value), "auth_token_env", "the environment variable %s is not set or empty; export the API token in it before starting serve, or remove auth_token_env (a loopback listen address needs no token)", name)
+					p.Errorf(yamlconf.Deref(kv.Value), "auth_token_env", "the environment variable %s is not set or empty; export the API token in it before starting serve, or remove auth_token_env (a loopback listen address needs no token)", name)
 				}
 				cfg.AuthToken = v
 			}
 		case "concurrency":
-			cfg.Concurrency = p.intRange(kv.value, "concurrency", 1, 16)
+			cfg.Concurrency = p.intRange(kv.Value, "concurrency", 1, 16)
 		case "targets":
 			hasTargets = true
-			cfg.Targets = p.targets(kv.value)
+			cfg.Targets = p.targets(kv.Value)
 		case "notify":
-			cfg.Notify = p.notifyList(kv.value)
+			cfg.Notify = p.notifyList(kv.Value)
 		case "exemptions":
 			cfg.Exemptions = p.exemptions(n, kv, data)
 		}
 	}
 	if !hasTargets {
-		p.errorf(n, "targets", "missing; add at least one target (name, a source and every: or cron:)")
+		p.Errorf(n, "targets", "missing; add at least one target (name, a source and every: or cron:)")
 	}
 }
 
@@ -304,11 +264,11 @@ func (p *parser) root(n *yaml.Node, cfg *Config, data []byte) {
 func (p *parser) listen(n *yaml.Node, s string) {
 	_, port, err := net.SplitHostPort(s)
 	if err != nil {
-		p.errorf(n, "listen", "%q is not host:port; write it as 127.0.0.1:8080 (or [::1]:8080)", s)
+		p.Errorf(n, "listen", "%q is not host:port; write it as 127.0.0.1:8080 (or [::1]:8080)", s)
 		return
 	}
 	if v, err := strconv.Atoi(port); err != nil || v < 0 || v > 65535 {
-		p.errorf(n, "listen", "%q has no valid port; use a number from 1 to 65535", s)
+		p.Errorf(n, "listen", "%q has no valid port; use a number from 1 to 65535", s)
 	}
 }
 
@@ -321,7 +281,7 @@ func (p *parser) envName(n *yaml.Node, field string) (string, bool) {
 		return "", false
 	}
 	if !envNameRE.MatchString(s) {
-		p.errorf(deref(n), field, "%q is not an environment variable name; give the variable's name (letters, digits, _), not its value", s)
+		p.Errorf(yamlconf.Deref(n), field, "%q is not an environment variable name; give the variable's name (letters, digits, _), not its value", s)
 		return "", false
 	}
 	return s, true
@@ -338,13 +298,13 @@ func CheckTargetName(name string) error {
 }
 
 func (p *parser) targets(n *yaml.Node) []Target {
-	n = deref(n)
+	n = yamlconf.Deref(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		what := describe(n)
+		what := yamlconf.Describe(n)
 		if n.Kind == yaml.SequenceNode {
 			what = "an empty list"
 		}
-		p.errorf(n, "targets", "must be a list of at least one target (each starting with \"- name: \"), found %s", what)
+		p.Errorf(n, "targets", "must be a list of at least one target (each starting with \"- name: \"), found %s", what)
 		return nil
 	}
 	seen := map[string]int{}
@@ -354,7 +314,7 @@ func (p *parser) targets(n *yaml.Node) []Target {
 		t, nameNode, ok := p.target(item, field)
 		if nameNode != nil {
 			if line, dup := seen[t.Name]; dup {
-				p.errorf(nameNode, field+".name", "%q is already the name of the target on line %d; give each target its own name", t.Name, line)
+				p.Errorf(nameNode, field+".name", "%q is already the name of the target on line %d; give each target its own name", t.Name, line)
 				ok = false
 			} else {
 				seen[t.Name] = nameNode.Line
@@ -368,25 +328,25 @@ func (p *parser) targets(n *yaml.Node) []Target {
 }
 
 func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
-	n = deref(n)
+	n = yamlconf.Deref(n)
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, field, "must be a mapping with a name, a source and every: or cron:, found %s", describe(n))
+		p.Errorf(n, field, "must be a mapping with a name, a source and every: or cron:, found %s", yamlconf.Describe(n))
 		return Target{}, nil, false
 	}
-	before := len(p.errs)
+	before := len(p.Errs)
 	t := Target{Line: n.Line}
 	var nameNode *yaml.Node
 	keys := map[string]*yaml.Node{}
 	var every, cronText *yaml.Node
-	for _, kv := range p.pairs(n, field, targetKeys) {
-		f := join(field, kv.key)
-		keys[kv.key] = kv.kNode
-		v := deref(kv.value)
-		switch kv.key {
+	for _, kv := range p.Pairs(n, field, targetKeys) {
+		f := yamlconf.Join(field, kv.Key)
+		keys[kv.Key] = kv.KeyNode
+		v := yamlconf.Deref(kv.Value)
+		switch kv.Key {
 		case "name":
 			if s, ok := p.nonEmpty(v, f, "a name such as prod"); ok {
 				if err := CheckTargetName(s); err != nil {
-					p.errorf(v, f, "%v", err)
+					p.Errorf(v, f, "%v", err)
 				}
 				t.Name, nameNode = s, v
 			}
@@ -395,7 +355,7 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 		case "role_arn":
 			if s, ok := p.nonEmpty(v, f, "a role ARN"); ok {
 				if !isRoleARN(s) {
-					p.errorf(v, f, "%q is not a role ARN like arn:aws:iam::123456789012:role/Auditor", s)
+					p.Errorf(v, f, "%q is not a role ARN like arn:aws:iam::123456789012:role/Auditor", s)
 				}
 				t.RoleARN = s
 			}
@@ -404,7 +364,7 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 		case "endpoint_url":
 			if s, ok := p.nonEmpty(v, f, "a URL such as http://127.0.0.1:5000"); ok {
 				if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					p.errorf(v, f, "%q is not a URL like https://iam.example.com or http://127.0.0.1:5000", s)
+					p.Errorf(v, f, "%q is not a URL like https://iam.example.com or http://127.0.0.1:5000", s)
 				}
 				t.EndpointURL = s
 			}
@@ -413,7 +373,7 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 		case "method":
 			if s, ok := p.nonEmpty(v, f, "auto, gaad or list"); ok {
 				if s != "auto" && s != "gaad" && s != "list" {
-					p.errorf(v, f, "%q is not a method; use auto, gaad or list", s)
+					p.Errorf(v, f, "%q is not a method; use auto, gaad or list", s)
 				}
 				t.Method = s
 			}
@@ -431,7 +391,7 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 					path = filepath.Join(p.dir, path)
 				}
 				if _, err := os.Stat(path); err != nil {
-					p.errorf(v, f, "%s cannot be read (%v); write it with `iamgroups snapshot --output %s`, or fix the path (relative paths start at the config file's directory)", s, errors.Unwrap(err), s)
+					p.Errorf(v, f, "%s cannot be read (%v); write it with `iamgroups snapshot --output %s`, or fix the path (relative paths start at the config file's directory)", s, errors.Unwrap(err), s)
 				}
 				t.Snapshot = path
 			}
@@ -442,7 +402,7 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 			if s, ok := p.nonEmpty(v, f, "a duration such as 6h"); ok {
 				sched, err := ParseEvery(s, p.opts.MinInterval)
 				if err != nil {
-					p.errorf(v, f, "%v", err)
+					p.Errorf(v, f, "%v", err)
 				}
 				t.Schedule = sched
 			}
@@ -451,23 +411,23 @@ func (p *parser) target(n *yaml.Node, field string) (Target, *yaml.Node, bool) {
 			if s, ok := p.nonEmpty(v, f, "a cron expression such as \"0 */6 * * *\""); ok {
 				sched, err := ParseCron(s)
 				if err != nil {
-					p.errorf(v, f, "%v", err)
+					p.Errorf(v, f, "%v", err)
 				}
 				t.Schedule = sched
 			}
 		}
 	}
 	if nameNode == nil && keys["name"] == nil {
-		p.errorf(n, join(field, "name"), "missing; give the target a name, such as name: prod")
+		p.Errorf(n, yamlconf.Join(field, "name"), "missing; give the target a name, such as name: prod")
 	}
 	switch {
 	case every != nil && cronText != nil:
-		p.errorf(keys["cron"], field, "has both every and cron; keep one")
+		p.Errorf(keys["cron"], field, "has both every and cron; keep one")
 	case every == nil && cronText == nil:
-		p.errorf(n, field, "has no schedule; add every: 6h (an interval) or cron: \"0 */6 * * *\"")
+		p.Errorf(n, field, "has no schedule; add every: 6h (an interval) or cron: \"0 */6 * * *\"")
 	}
 	p.checkSource(&t, field, keys)
-	return t, nameNode, len(p.errs) == before
+	return t, nameNode, len(p.Errs) == before
 }
 
 // checkSource checks that the keys of a target describe one source.
@@ -475,7 +435,7 @@ func (p *parser) checkSource(t *Target, field string, keys map[string]*yaml.Node
 	offline := ""
 	switch {
 	case t.Snapshot != "" && t.Demo:
-		p.errorf(keys["demo"], join(field, "demo"), "a target is a snapshot or the demo, not both; remove one")
+		p.Errorf(keys["demo"], yamlconf.Join(field, "demo"), "a target is a snapshot or the demo, not both; remove one")
 		return
 	case t.Snapshot != "":
 		offline = "snapshot"
@@ -485,17 +445,17 @@ func (p *parser) checkSource(t *Target, field string, keys map[string]*yaml.Node
 	if offline != "" {
 		for _, k := range liveKeys {
 			if kn := keys[k]; kn != nil {
-				p.errorf(kn, join(field, k), "only for live targets; a %s target is not read from AWS, so remove %s (or %s)", offline, k, offline)
+				p.Errorf(kn, yamlconf.Join(field, k), "only for live targets; a %s target is not read from AWS, so remove %s (or %s)", offline, k, offline)
 			}
 		}
 		return
 	}
 	if t.ExternalID != "" && t.RoleARN == "" {
-		p.errorf(keys["external_id"], join(field, "external_id"), "needs role_arn (the external ID is sent when assuming that role)")
+		p.Errorf(keys["external_id"], yamlconf.Join(field, "external_id"), "needs role_arn (the external ID is sent when assuming that role)")
 	}
 	for _, k := range []string{"org_role_name", "accounts"} {
 		if kn := keys[k]; kn != nil && !t.Org {
-			p.errorf(kn, join(field, k), "needs org: true (it applies to the accounts of an Organization)")
+			p.Errorf(kn, yamlconf.Join(field, k), "needs org: true (it applies to the accounts of an Organization)")
 		}
 	}
 }
@@ -510,12 +470,12 @@ func isRoleARN(s string) bool {
 func (p *parser) accounts(n *yaml.Node, field string) []string {
 	var items []*yaml.Node
 	switch {
-	case n.Kind == yaml.ScalarNode && !isNull(n):
+	case n.Kind == yaml.ScalarNode && !yamlconf.IsNull(n):
 		items = []*yaml.Node{n}
 	case n.Kind == yaml.SequenceNode && len(n.Content) > 0:
 		items = n.Content
 	default:
-		p.errorf(n, field, "must be a list of 12-digit account IDs in quotes, found %s", describe(n))
+		p.Errorf(n, field, "must be a list of 12-digit account IDs in quotes, found %s", yamlconf.Describe(n))
 		return nil
 	}
 	var out []string
@@ -524,13 +484,13 @@ func (p *parser) accounts(n *yaml.Node, field string) []string {
 		if n.Kind == yaml.SequenceNode {
 			f = fmt.Sprintf("%s[%d]", field, i)
 		}
-		item = deref(item)
-		s, ok := p.scalar(item, f, "a 12-digit account ID")
+		item = yamlconf.Deref(item)
+		s, ok := p.Scalar(item, f, "a 12-digit account ID")
 		if !ok {
 			continue
 		}
 		if len(s) != 12 || strings.Trim(s, "0123456789") != "" {
-			p.errorf(item, f, "%q is not an AWS account ID; write the 12 digits in quotes, such as \"111122223333\"", s)
+			p.Errorf(item, f, "%q is not an AWS account ID; write the 12 digits in quotes, such as \"111122223333\"", s)
 			continue
 		}
 		out = append(out, s)
@@ -539,17 +499,17 @@ func (p *parser) accounts(n *yaml.Node, field string) []string {
 }
 
 func (p *parser) notifyList(n *yaml.Node) []notify.Sink {
-	n = deref(n)
-	if isNull(n) {
+	n = yamlconf.Deref(n)
+	if yamlconf.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "notify", "must be a list of webhooks (each starting with \"- url: \" or \"- url_env: \"), found %s", describe(n))
+		p.Errorf(n, "notify", "must be a list of webhooks (each starting with \"- url: \" or \"- url_env: \"), found %s", yamlconf.Describe(n))
 		return nil
 	}
 	var out []notify.Sink
 	for i, item := range n.Content {
-		if s, ok := p.sink(deref(item), fmt.Sprintf("notify[%d]", i)); ok {
+		if s, ok := p.sink(yamlconf.Deref(item), fmt.Sprintf("notify[%d]", i)); ok {
 			out = append(out, s)
 		}
 	}
@@ -558,22 +518,22 @@ func (p *parser) notifyList(n *yaml.Node) []notify.Sink {
 
 func (p *parser) sink(n *yaml.Node, field string) (notify.Sink, bool) {
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, field, "must be a mapping with url (or url_env) and format, found %s", describe(n))
+		p.Errorf(n, field, "must be a mapping with url (or url_env) and format, found %s", yamlconf.Describe(n))
 		return notify.Sink{}, false
 	}
-	before := len(p.errs)
+	before := len(p.Errs)
 	s := notify.Sink{Format: notify.FormatJSON}
 	var urlNode, envNode *yaml.Node
-	for _, kv := range p.pairs(n, field, notifyKeys) {
-		f := join(field, kv.key)
-		v := deref(kv.value)
-		switch kv.key {
+	for _, kv := range p.Pairs(n, field, notifyKeys) {
+		f := yamlconf.Join(field, kv.Key)
+		v := yamlconf.Deref(kv.Value)
+		switch kv.Key {
 		case "url":
 			urlNode = v
 			if u, ok := p.nonEmpty(v, f, "the webhook's URL"); ok {
 				// Never echo the URL: it may carry a token.
 				if !isWebhookURL(u) {
-					p.errorf(v, f, "is not an http(s) URL; write it as https://host/path")
+					p.Errorf(v, f, "is not an http(s) URL; write it as https://host/path")
 				}
 				s.URL = u
 			}
@@ -583,9 +543,9 @@ func (p *parser) sink(n *yaml.Node, field string) (notify.Sink, bool) {
 				u, set := p.opts.LookupEnv(name)
 				switch {
 				case !set || u == "":
-					p.errorf(v, f, "the environment variable %s is not set or empty; export the webhook URL in it before starting serve", name)
+					p.Errorf(v, f, "the environment variable %s is not set or empty; export the webhook URL in it before starting serve", name)
 				case !isWebhookURL(u):
-					p.errorf(v, f, "the environment variable %s does not hold an http(s) URL; set it to https://host/path", name)
+					p.Errorf(v, f, "the environment variable %s does not hold an http(s) URL; set it to https://host/path", name)
 				}
 				s.URL = u
 			}
@@ -593,7 +553,7 @@ func (p *parser) sink(n *yaml.Node, field string) (notify.Sink, bool) {
 			if f2, ok := p.nonEmpty(v, f, "slack or json"); ok {
 				s.Format = notify.Format(f2)
 				if !slices.Contains(notify.Formats, s.Format) {
-					p.errorf(v, f, "%q is not a format; use slack or json", f2)
+					p.Errorf(v, f, "%q is not a format; use slack or json", f2)
 				}
 			}
 		case "on":
@@ -602,11 +562,11 @@ func (p *parser) sink(n *yaml.Node, field string) (notify.Sink, bool) {
 	}
 	switch {
 	case urlNode != nil && envNode != nil:
-		p.errorf(envNode, join(field, "url_env"), "give url or url_env, not both; url_env keeps the secret out of the file")
+		p.Errorf(envNode, yamlconf.Join(field, "url_env"), "give url or url_env, not both; url_env keeps the secret out of the file")
 	case urlNode == nil && envNode == nil:
-		p.errorf(n, field, "has no webhook; add url: https://… or url_env: NAME_OF_A_VARIABLE_HOLDING_IT")
+		p.Errorf(n, field, "has no webhook; add url: https://… or url_env: NAME_OF_A_VARIABLE_HOLDING_IT")
 	}
-	return s, len(p.errs) == before
+	return s, len(p.Errs) == before
 }
 
 func isWebhookURL(s string) bool {
@@ -617,24 +577,24 @@ func isWebhookURL(s string) bool {
 func (p *parser) kinds(n *yaml.Node, field string) []notify.Kind {
 	var items []*yaml.Node
 	switch {
-	case n.Kind == yaml.ScalarNode && !isNull(n):
+	case n.Kind == yaml.ScalarNode && !yamlconf.IsNull(n):
 		items = []*yaml.Node{n}
 	case n.Kind == yaml.SequenceNode && len(n.Content) > 0:
 		items = n.Content
 	default:
-		p.errorf(n, field, "must be a list of events (new, resolved, failed), found %s", describe(n))
+		p.Errorf(n, field, "must be a list of events (new, resolved, failed), found %s", yamlconf.Describe(n))
 		return nil
 	}
 	var out []notify.Kind
 	for _, item := range items {
-		item = deref(item)
-		s, ok := p.scalar(item, field, "new, resolved or failed")
+		item = yamlconf.Deref(item)
+		s, ok := p.Scalar(item, field, "new, resolved or failed")
 		if !ok {
 			continue
 		}
 		k := notify.Kind(s)
 		if !slices.Contains(notify.Kinds, k) {
-			p.errorf(item, field, "%q is not an event; use new, resolved or failed", s)
+			p.Errorf(item, field, "%q is not an event; use new, resolved or failed", s)
 			continue
 		}
 		if !slices.Contains(out, k) {
@@ -648,12 +608,12 @@ func (p *parser) kinds(n *yaml.Node, field string) []notify.Kind {
 // parser, so that both files accept exactly the same entries. It is handed
 // the file with every other top-level key blanked out, line for line, so
 // that its messages point at the right lines and columns.
-func (p *parser) exemptions(root *yaml.Node, kv pair, data []byte) *exempt.Config {
+func (p *parser) exemptions(root *yaml.Node, kv yamlconf.Pair, data []byte) *exempt.Config {
 	if root.Style&yaml.FlowStyle != 0 {
-		p.errorf(kv.kNode, "exemptions", "write the config in block style (one key per line) to use exemptions")
+		p.Errorf(kv.KeyNode, "exemptions", "write the config in block style (one key per line) to use exemptions")
 		return nil
 	}
-	start := kv.kNode.Line
+	start := kv.KeyNode.Line
 	end := 0 // the line of the next top-level key, or 0 for the end
 	for i := 0; i < len(root.Content); i += 2 {
 		if l := root.Content[i].Line; l > start && (end == 0 || l < end) {
@@ -671,9 +631,9 @@ func (p *parser) exemptions(root *yaml.Node, kv pair, data []byte) *exempt.Confi
 		}
 		b.Write(line)
 	}
-	cfg, err := exempt.Parse(b.Bytes(), p.file)
+	cfg, err := exempt.Parse(b.Bytes(), p.File)
 	if err != nil {
-		p.errs = append(p.errs, unjoin(err)...)
+		p.Errs = append(p.Errs, unjoin(err)...)
 		return nil
 	}
 	return cfg
@@ -687,62 +647,11 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// pair is one key of a mapping with its value.
-type pair struct {
-	key   string
-	kNode *yaml.Node
-	value *yaml.Node
-}
-
-// pairs returns the keys of a mapping, reporting non-string, duplicate and
-// unknown keys.
-func (p *parser) pairs(m *yaml.Node, field string, known []string) []pair {
-	var out []pair
-	seen := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := deref(m.Content[i]), m.Content[i+1]
-		if k.Kind != yaml.ScalarNode || isNull(k) || k.ShortTag() == "!!merge" {
-			p.errorf(m.Content[i], field, "a key must be a plain name, found %s; use one of %s", describe(k), strings.Join(known, ", "))
-			continue
-		}
-		kf := join(field, k.Value)
-		if !slices.Contains(known, k.Value) {
-			msg := "unknown key; use one of " + strings.Join(known, ", ")
-			if s := suggest(k.Value, known); s != "" {
-				msg = fmt.Sprintf("unknown key; did you mean %q? (known: %s)", s, strings.Join(known, ", "))
-			}
-			p.errorf(m.Content[i], kf, "%s", msg)
-			continue
-		}
-		if line, dup := seen[k.Value]; dup {
-			p.errorf(m.Content[i], kf, "duplicate key (first on line %d); keep one", line)
-			continue
-		}
-		seen[k.Value] = k.Line
-		out = append(out, pair{key: k.Value, kNode: m.Content[i], value: v})
-	}
-	return out
-}
-
-// scalar returns the text of a scalar value, reporting anything else.
-func (p *parser) scalar(n *yaml.Node, field, want string) (string, bool) {
-	n = deref(n)
-	switch {
-	case isNull(n):
-		p.errorf(n, field, "has no value; write %s", want)
-	case n.Kind != yaml.ScalarNode:
-		p.errorf(n, field, "must be %s, found %s", want, describe(n))
-	default:
-		return n.Value, true
-	}
-	return "", false
-}
-
-// nonEmpty is scalar refusing blank strings.
+// nonEmpty is Problems.Scalar refusing blank strings.
 func (p *parser) nonEmpty(n *yaml.Node, field, want string) (string, bool) {
-	s, ok := p.scalar(n, field, want)
+	s, ok := p.Scalar(n, field, want)
 	if ok && strings.TrimSpace(s) == "" {
-		p.errorf(deref(n), field, "is empty; write %s or remove the key", want)
+		p.Errorf(yamlconf.Deref(n), field, "is empty; write %s or remove the key", want)
 		return "", false
 	}
 	return strings.TrimSpace(s), ok
@@ -750,7 +659,7 @@ func (p *parser) nonEmpty(n *yaml.Node, field, want string) (string, bool) {
 
 func (p *parser) boolean(n *yaml.Node, field string) bool {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-		p.errorf(n, field, "must be true or false, found %s", describe(n))
+		p.Errorf(n, field, "must be true or false, found %s", yamlconf.Describe(n))
 		return false
 	}
 	b, _ := strconv.ParseBool(n.Value)
@@ -758,86 +667,11 @@ func (p *parser) boolean(n *yaml.Node, field string) bool {
 }
 
 func (p *parser) intRange(n *yaml.Node, field string, lo, hi int) int {
-	n = deref(n)
+	n = yamlconf.Deref(n)
 	v, err := strconv.Atoi(n.Value)
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || v < lo || v > hi {
-		p.errorf(n, field, "must be a whole number from %d to %d, found %s", lo, hi, describe(n))
+		p.Errorf(n, field, "must be a whole number from %d to %d, found %s", lo, hi, yamlconf.Describe(n))
 		return lo
 	}
 	return v
-}
-
-// deref follows an alias to the node it names.
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; i < 8 && n.Kind == yaml.AliasNode && n.Alias != nil; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-// describe names a node's type for "found ..." messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return "nothing"
-		case "!!int", "!!float":
-			return "the number " + n.Value
-		case "!!bool":
-			return "the boolean " + n.Value
-		}
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return "an alias"
-}
-
-func join(field, key string) string {
-	if field == "" {
-		return key
-	}
-	return field + "." + key
-}
-
-// suggest returns the known key closest to key, if it is a likely typo.
-func suggest(key string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(key), k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between short strings.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -1,8 +1,9 @@
-package exempt
+package yamlconf
 
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,31 +33,32 @@ var parserProblems = []string{
 // unknownAnchor matches the library's error for an alias without anchor.
 var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 
-// syntaxError turns an error of the YAML library into an *Error with the
-// best line the library or the text allows.
-func (p *parser) syntaxError(err error) error {
-	e := &Error{File: p.file}
+// SyntaxError turns err, an error of the YAML library decoding data (the
+// contents of file), into an *Error with the best line the library or the
+// text allows, its message starting "invalid YAML: ". It is never nil.
+func SyntaxError(data []byte, file string, err error) *Error {
+	e := &Error{File: file}
 	msg := err.Error()
 	hint := "; check the indentation and quoting around this line"
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
-		if contains(parserProblems, msg) {
+		if slices.Contains(parserProblems, msg) {
 			e.Line++
 		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		switch {
-		case contains(parserProblems, msg):
+		case slices.Contains(parserProblems, msg):
 			// The library omits the line when it is the first.
 			e.Line = 1
 		case unknownAnchor.MatchString(msg):
 			name := unknownAnchor.FindStringSubmatch(msg)[1]
-			e.Line, e.Column = position(p.data, strings.Index(string(p.data), "*"+name))
+			e.Line, e.Column = position(data, strings.Index(string(data), "*"+name))
 			hint = "; define it with &" + name + " before using it"
 		default:
-			if off := badCharacter(p.data); off >= 0 {
-				e.Line, e.Column = position(p.data, off)
+			if off := badCharacter(data); off >= 0 {
+				e.Line, e.Column = position(data, off)
 			} else if isScannerProblem(msg) {
 				e.Line = 1
 			}
@@ -64,7 +66,7 @@ func (p *parser) syntaxError(err error) error {
 	}
 	// Errors at the end of the input are reported on the line after the
 	// last one.
-	if last := lineCount(p.data); e.Line > last {
+	if last := lineCount(data); e.Line > last {
 		e.Line, e.Column = last, 0
 	}
 	if e.Line == 0 {
