@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamgroups/iamgroups/internal/shareddata"
 )
 
 // The structs below mirror real get-account-authorization-details output,
@@ -173,14 +175,7 @@ func failing(g gaadJSON) []string {
 // without it, except under CI.
 func sharedGAAD(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "data", "gaad")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real GAAD samples missing: %v", err)
-		}
-		t.Skipf("real GAAD samples not found (%v); skipping", err)
-	}
-	return dir
+	return shareddata.Path(t, "gaad")
 }
 
 func TestMirrorStructsMatchRealOutput(t *testing.T) {
