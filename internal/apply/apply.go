@@ -83,8 +83,6 @@ type Report struct {
 	// already (a resumed run); Runner.Calls counts the writes made.
 	Skipped int
 	Reads   int
-	// Users is the number of planned users verified at the end.
-	Users int
 	// Warnings are things rollback left in place on purpose.
 	Warnings []string
 }
@@ -383,7 +381,6 @@ func (x *run) phases(ctx context.Context, s *state) error {
 	if _, err := x.verify(ctx, "after removing direct policies", true); err != nil {
 		return err
 	}
-	x.rep.Users = len(x.p.Users)
 	x.logf("Done: %d user(s) now receive their permissions through groups only.", len(x.p.Users))
 	return x.note(Entry{Event: "complete"})
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/iamgroups/iamgroups/internal/shellword"
 )
 
 // The calls a run makes: the plan's own operations (plan.Op*), and the ones
@@ -53,7 +55,7 @@ func (c Call) String() string {
 	b.WriteString("aws iam " + c.Op)
 	arg := func(flag, v string) {
 		if v != "" {
-			b.WriteString(" --" + flag + " " + shellQuote(v))
+			b.WriteString(" --" + flag + " " + shellword.Quote(v))
 		}
 	}
 	switch c.Op {
@@ -80,14 +82,6 @@ func (c Call) String() string {
 	arg("policy-arn", c.PolicyARN)
 	arg("policy-name", c.PolicyName)
 	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+,@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Writer makes IAM writes. internal/awsiam implements it against the real

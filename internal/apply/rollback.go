@@ -218,7 +218,6 @@ func (r *Runner) Rollback(ctx context.Context, dir string) (*Report, error) {
 		return x.rep, err
 	}
 	x.rep.Warnings = append(x.rep.Warnings, changedSince(s, b)...)
-	x.rep.Users = len(b.Users)
 	x.logf("Rolled back: %d user(s) are as the backup says.", len(b.Users))
 	return x.rep, x.note(Entry{Event: "complete", Note: "rollback"})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/iamgroups/iamgroups/internal/awsiam"
 	"github.com/iamgroups/iamgroups/internal/model"
 	"github.com/iamgroups/iamgroups/internal/plan"
+	"github.com/iamgroups/iamgroups/internal/shellword"
 )
 
 // applyOptions are the flags of `iamgroups apply` and `iamgroups rollback`.
@@ -242,7 +243,7 @@ func finishRun(opts applyOptions, s streams, r *apply.Runner, sess *awsiam.Sessi
 	case refused:
 		// A resumed run refused because the account changed meanwhile.
 		return &exitError{code: ExitRefused, err: fmt.Errorf("%w\nThe run directory %s holds the backup and the journal; to undo the run: iamgroups rollback %s",
-			err, rep.Dir, shellWord(rep.Dir))}
+			err, rep.Dir, shellword.Quote(rep.Dir))}
 	case !started:
 		var cfg *awsiam.ConfigError
 		if errors.As(err, &cfg) {
@@ -257,7 +258,7 @@ func finishRun(opts applyOptions, s streams, r *apply.Runner, sess *awsiam.Sessi
 		err = errors.New("interrupted")
 	}
 	// The account may be between two states: say how to go on.
-	dir := shellWord(rep.Dir)
+	dir := shellword.Quote(rep.Dir)
 	next := "go on with `iamgroups apply --resume " + dir + "`, or undo with `iamgroups rollback " + dir + "`"
 	if verb == "rollback" {
 		next = "run `iamgroups rollback " + dir + "` again"
@@ -291,12 +292,4 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// shellWord quotes a path for a command line when it needs it.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+,@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"strings"
+
+	"github.com/iamgroups/iamgroups/internal/shellword"
 )
 
 // defaultOrgRole is the role Organizations creates in member accounts; the
@@ -59,7 +61,7 @@ func planCommand(t Target, account string) string {
 	}
 	args = append(args, "--out", out)
 	for i, a := range args {
-		args[i] = shellQuote(a)
+		args[i] = shellword.Quote(a)
 	}
 	return strings.Join(args, " ")
 }
@@ -78,23 +80,4 @@ func withoutRole(args []string) []string {
 		out = append(out, args[i])
 	}
 	return out
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but
-// characters that are safe unquoted.
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=@%+,", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

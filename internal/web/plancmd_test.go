@@ -34,23 +34,6 @@ func TestPlanCommand(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                 "''",
-		"prod-audit":       "prod-audit",
-		"a b":              "'a b'",
-		"it's":             `'it'\''s'`,
-		"$HOME":            `'$HOME'`,
-		"x;y":              `'x;y'`,
-		"arn:aws:iam::1:x": "arn:aws:iam::1:x",
-		"*":                "'*'",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestTrendChart(t *testing.T) {
 	if newTrendChart(nil) != nil {
 		t.Errorf("chart of nothing")
